@@ -1,0 +1,1 @@
+"""Kader server: settings, auth, HTTP API, data model and migrations, CLI."""

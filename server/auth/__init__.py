@@ -1,0 +1,1 @@
+"""Accounts, device tokens, log-in throttling and access scope."""

@@ -1,0 +1,1 @@
+"""Database layer: engine, column types, migrations. SQL lives here and in the services that own it."""

@@ -1,0 +1,28 @@
+"""SQLAlchemy models: the single source of the schema (Alembic migrates it; the admin derives from it)."""
+
+from server.models.accounts import AdminSession, Device, User
+from server.models.base import Base, SyncedRow
+from server.models.kader import Kader
+from server.models.musyawarah import Kehadiran, Musyawarah
+from server.models.pengkajian import Pengkajian
+from server.models.reference import Bidang
+from server.models.review import Komentar
+from server.models.usulan import Usulan
+from server.models.wilayah import Dusun, Wilayah
+
+__all__ = [
+    "AdminSession",
+    "Base",
+    "Bidang",
+    "Device",
+    "Dusun",
+    "Kader",
+    "Kehadiran",
+    "Komentar",
+    "Musyawarah",
+    "Pengkajian",
+    "SyncedRow",
+    "User",
+    "Usulan",
+    "Wilayah",
+]
