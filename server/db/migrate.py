@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
 from alembic.script import ScriptDirectory
-from sqlalchemy import text
+from sqlalchemy import inspect, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
@@ -21,6 +22,7 @@ def alembic_config(url: str) -> Config:
     return cfg
 
 
+@functools.cache
 def head_revision() -> str:
     head = ScriptDirectory.from_config(alembic_config("")).get_current_head()
     assert head is not None
@@ -37,8 +39,8 @@ async def upgrade_async(url: str, revision: str = "head") -> None:
 
 
 async def current_revision(engine: AsyncEngine) -> str | None:
+    """The database's schema revision, or None when it was never migrated. Raises if unreachable."""
     async with engine.connect() as conn:
-        try:
-            return (await conn.execute(text("SELECT version_num FROM alembic_version"))).scalar()
-        except Exception:
+        if not await conn.run_sync(lambda c: inspect(c).has_table("alembic_version")):
             return None
+        return (await conn.execute(text("SELECT version_num FROM alembic_version"))).scalar()

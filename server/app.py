@@ -1,0 +1,60 @@
+"""The app factory: the API under /api, OpenAPI at /schema, the admin at /admin/, the PWA at /."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncGenerator
+from contextlib import asynccontextmanager
+
+from litestar import Litestar, Router
+from litestar.config.compression import CompressionConfig
+from litestar.datastructures import State
+from litestar.di import Provide
+from litestar.middleware.base import DefineMiddleware
+from litestar.openapi import OpenAPIConfig
+from litestar.openapi.plugins import SwaggerRenderPlugin
+from litestar.static_files import create_static_files_router
+
+from admin.mount import admin_handlers
+from server.auth.middleware import PUBLIC_PATHS, DeviceTokenMiddleware
+from server.auth.routes import AuthController
+from server.db.session import Database, provide_db
+from server.errors import EXCEPTION_HANDLERS
+from server.health.routes import health
+from server.settings import Settings
+from server.wilayah.routes import DesaController
+
+VERSION = "0.1.0"
+
+
+def create_app(settings: Settings | None = None) -> Litestar:
+    settings = settings or Settings.from_env()
+    logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s %(message)s")
+
+    @asynccontextmanager
+    async def lifespan(app: Litestar) -> AsyncGenerator[None, None]:
+        app.state.database = Database.connect(settings)
+        try:
+            yield
+        finally:
+            await app.state.database.engine.dispose()
+
+    api = Router(
+        path="/api",
+        route_handlers=[health, AuthController, DesaController],
+        dependencies={"db": Provide(provide_db)},
+        middleware=[DefineMiddleware(DeviceTokenMiddleware, exclude=PUBLIC_PATHS)],
+    )
+    pwa = create_static_files_router(path="/", directories=[settings.pwa_dir], html_mode=True,
+                                     name="pwa", include_in_schema=False)
+    return Litestar(
+        route_handlers=[api, *admin_handlers(settings), pwa],
+        lifespan=[lifespan],
+        state=State({"settings": settings}),
+        exception_handlers=EXCEPTION_HANDLERS,
+        request_max_body_size=settings.max_body_bytes,
+        compression_config=CompressionConfig(backend="gzip", minimum_size=1024),
+        openapi_config=OpenAPIConfig(title="Kader", version=VERSION, path="/schema",
+                                     render_plugins=[SwaggerRenderPlugin()]),
+        debug=False,
+    )

@@ -1,0 +1,38 @@
+"""HTTP: log in, log out, who am I."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import msgspec
+from litestar import Controller, Request, get, post
+from litestar.datastructures import State
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from server.auth import service
+from server.auth.principal import Principal
+from server.models import User
+
+
+class LoginRequest(msgspec.Struct, forbid_unknown_fields=True):
+    username: Annotated[str, msgspec.Meta(min_length=1, max_length=100)]
+    password: Annotated[str, msgspec.Meta(min_length=1, max_length=1024)]
+    device_name: Annotated[str, msgspec.Meta(max_length=120)] = "perangkat"
+
+
+class AuthController(Controller):
+    path = "/auth"
+    tags = ["auth"]
+
+    @post("/login", operation_id="login", summary="Log in and receive a long-lived device token")
+    async def login(self, data: LoginRequest, db: AsyncSession, state: State) -> service.LoginResult:
+        return await service.login(db, state.settings, data.username, data.password, data.device_name)
+
+    @post("/logout", operation_id="logout", status_code=204, summary="Revoke this device's token")
+    async def logout(self, request: Request[Principal, str, State], db: AsyncSession) -> None:
+        await service.revoke_device(db, request.user.device_id)
+
+    @get("/me", operation_id="me", summary="The logged-in account and its scope")
+    async def me(self, request: Request[Principal, str, State], db: AsyncSession) -> service.UserInfo:
+        user = await db.get_one(User, request.user.user_id)
+        return await service.user_info(db, user)

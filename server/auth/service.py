@@ -1,0 +1,142 @@
+"""Log-in, device tokens, throttling of failed log-ins, and account administration."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import msgspec
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from server.auth.passwords import hash_password, new_token, token_hash, verify_password
+from server.auth.principal import Principal
+from server.db.types import utcnow
+from server.errors import KaderError
+from server.models import Device, User, Wilayah
+from server.models.enums import Role
+from server.settings import Settings
+
+SCOPE_LEVELS = {Role.kader: (4,), Role.admin: (2, 3)}  # desa; kabupaten or kecamatan
+
+
+class UserInfo(msgspec.Struct):
+    username: str
+    nama: str
+    role: Role
+    wilayah_code: str
+    wilayah_name: str
+
+
+class LoginResult(msgspec.Struct):
+    token: str
+    device_id: int
+    user: UserInfo
+
+
+async def login(db: AsyncSession, settings: Settings, username: str, password: str, device_name: str) -> LoginResult:
+    user = await db.scalar(select(User).where(User.username == username.strip()))
+    now = utcnow()
+    if user is not None and user.locked_until is not None and user.locked_until > now:
+        wait = int((user.locked_until - now).total_seconds()) + 1
+        raise KaderError("too_many_attempts", f"Terlalu banyak percobaan gagal. Coba lagi dalam {wait} detik.",
+                         headers={"Retry-After": str(wait)})
+    if not verify_password(user.password if user else None, password) or user is None or not user.active:
+        if user is not None:
+            await _count_failure(db, settings, user.id, now)
+        raise KaderError("auth_invalid_credentials", "Nama pengguna atau kata sandi salah.")
+    token = new_token()
+    device = Device(user_id=user.id, name=device_name.strip() or "perangkat", token_hash=token_hash(token),
+                    last_seen_at=now)
+    db.add(device)
+    user.failed_logins = 0
+    user.locked_until = None
+    user.last_login = now
+    await db.flush()
+    return LoginResult(token=token, device_id=device.id, user=await user_info(db, user))
+
+
+async def _count_failure(db: AsyncSession, settings: Settings, user_id: int, now: dt.datetime) -> None:
+    """Count a failed log-in and lock the account for a doubling time after too many.
+
+    Committed on its own, because the request itself fails (and would roll it back). The counter lives
+    in the database so every worker sees it.
+    """
+    failures = await db.scalar(
+        update(User).where(User.id == user_id).values(failed_logins=User.failed_logins + 1)
+        .returning(User.failed_logins)
+    )
+    assert failures is not None
+    over = failures - settings.login_max_failures
+    if over >= 0:
+        seconds = min(30 * 2**over, settings.login_lock_seconds_max)
+        await db.execute(update(User).where(User.id == user_id).values(locked_until=now + dt.timedelta(seconds=seconds)))
+    await db.commit()
+
+
+async def user_info(db: AsyncSession, user: User) -> UserInfo:
+    name = await db.scalar(select(Wilayah.name).where(Wilayah.code == user.wilayah_code))
+    return UserInfo(user.username, user.nama, user.role, user.wilayah_code, name or "")
+
+
+async def principal_for_token(db: AsyncSession, token: str) -> Principal | None:
+    row = (
+        await db.execute(
+            select(Device.id, User.id, User.username, User.role, User.wilayah_code)
+            .join(User, User.id == Device.user_id)
+            .where(Device.token_hash == token_hash(token), Device.revoked_at.is_(None), User.active.is_(True))
+        )
+    ).first()
+    if row is None:
+        return None
+    device_id, user_id, username, role, scope = row
+    return Principal(user_id=user_id, username=username, role=Role(role), scope=scope, device_id=device_id)
+
+
+async def revoke_device(db: AsyncSession, device_id: int) -> None:
+    await db.execute(update(Device).where(Device.id == device_id, Device.revoked_at.is_(None)).values(revoked_at=utcnow()))
+
+
+async def revoke_devices(db: AsyncSession, username: str) -> int:
+    user = await _user(db, username)
+    result = await db.execute(
+        update(Device).where(Device.user_id == user.id, Device.revoked_at.is_(None)).values(revoked_at=utcnow())
+    )
+    return result.rowcount
+
+
+async def create_user(db: AsyncSession, username: str, password: str, role: Role, wilayah_code: str,
+                      nama: str = "") -> User:
+    username = username.strip()
+    if not username or len(username) > 100:
+        raise KaderError("validation_failed", "Nama pengguna wajib diisi (paling panjang 100 karakter).")
+    if len(password) < 8:
+        raise KaderError("validation_failed", "Kata sandi paling sedikit 8 karakter.")
+    region = await db.get(Wilayah, wilayah_code)
+    if region is None:
+        raise KaderError("wilayah_unknown", f"Wilayah {wilayah_code} belum dimuat (kader wilayah load …).")
+    if region.level not in SCOPE_LEVELS[role]:
+        want = "a desa/kelurahan" if role == Role.kader else "a kecamatan or kabupaten"
+        raise KaderError("validation_failed", f"A {role.value} account's wilayah must be {want}, not {region.kind}.")
+    if await db.scalar(select(User.id).where(User.username == username)) is not None:
+        raise KaderError("username_taken", f"Nama pengguna {username!r} sudah dipakai.")
+    user = User(username=username, password=hash_password(password), role=role, wilayah_code=wilayah_code,
+                nama=nama, admin=role == Role.admin, first_name=nama or None)
+    db.add(user)
+    await db.flush()
+    return user
+
+
+async def reset_password(db: AsyncSession, username: str, password: str) -> None:
+    if len(password) < 8:
+        raise KaderError("validation_failed", "Kata sandi paling sedikit 8 karakter.")
+    user = await _user(db, username)
+    user.password = hash_password(password)
+    user.failed_logins = 0
+    user.locked_until = None
+
+
+async def _user(db: AsyncSession, username: str) -> User:
+    user = await db.scalar(select(User).where(User.username == username))
+    if user is None:
+        raise KaderError("not_found", f"Pengguna {username!r} tidak ada.")
+    return user

@@ -1,0 +1,38 @@
+"""One database transaction per request: commit when the handler succeeds, roll back when it raises."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncGenerator
+from dataclasses import dataclass
+
+from litestar.datastructures import State
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from server.db.engine import make_engine, make_sessionmaker
+from server.settings import Settings
+
+
+@dataclass(slots=True)
+class Database:
+    engine: AsyncEngine
+    sessions: async_sessionmaker[AsyncSession]
+    read_sessions: async_sessionmaker[AsyncSession]
+
+    @classmethod
+    def connect(cls, settings: Settings) -> Database:
+        engine = make_engine(settings.database_url, settings.pool_size)
+        return cls(engine, make_sessionmaker(engine), make_sessionmaker(engine, read_only=True))
+
+
+async def provide_db(state: State) -> AsyncGenerator[AsyncSession, None]:
+    """Litestar dependency ``db``. Its teardown runs before the response is sent, so a failed commit
+    becomes an error response rather than an acknowledgement of something that was not stored."""
+    database: Database = state.database
+    async with database.sessions() as session:
+        try:
+            yield session
+        except BaseException:
+            await session.rollback()
+            raise
+        else:
+            await session.commit()

@@ -1,0 +1,137 @@
+"""The one catalogue of error codes, and the handlers that turn every failure into problem details.
+
+Clients branch on ``code``, never on the message text. Every 4xx names in plain words what is wrong.
+Bodies are RFC 9457 problem details: ``{type, title, status, detail, code, errors?}``.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+from litestar import MediaType, Request, Response
+from litestar.exceptions import HTTPException, ValidationException
+from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
+
+log = logging.getLogger("kader.errors")
+
+
+@dataclass(frozen=True, slots=True)
+class ErrorCode:
+    status: int
+    title: str
+
+
+CATALOGUE: dict[str, ErrorCode] = {
+    # 400: the request itself is wrong
+    "bad_request": ErrorCode(400, "The request is malformed"),
+    "validation_failed": ErrorCode(400, "The request body or parameters are invalid"),
+    "wilayah_unknown": ErrorCode(400, "Unknown region code"),
+    # 401/403: who you are and what you may do
+    "auth_required": ErrorCode(401, "A device token is required"),
+    "auth_invalid_token": ErrorCode(401, "The device token is unknown or revoked"),
+    "auth_invalid_credentials": ErrorCode(401, "Wrong username or password"),
+    "forbidden": ErrorCode(403, "Not allowed for this account"),
+    "out_of_scope": ErrorCode(403, "Outside the region this account may reach"),
+    # 404/405/409
+    "not_found": ErrorCode(404, "Not found"),
+    "method_not_allowed": ErrorCode(405, "Method not allowed"),
+    "conflict": ErrorCode(409, "Conflicts with stored data"),
+    "username_taken": ErrorCode(409, "Username already exists"),
+    # 413/415/429
+    "body_too_large": ErrorCode(413, "The request body is too large"),
+    "unsupported_media_type": ErrorCode(415, "Unsupported content type"),
+    "too_many_attempts": ErrorCode(429, "Too many attempts; wait before trying again"),
+    # 5xx
+    "internal_error": ErrorCode(500, "Internal server error"),
+    "database_unavailable": ErrorCode(503, "The database is unavailable; try again"),
+}
+
+# Litestar's own HTTP errors, mapped onto the catalogue by status.
+_BY_STATUS = {400: "bad_request", 401: "auth_required", 403: "forbidden", 404: "not_found",
+              405: "method_not_allowed", 409: "conflict", 413: "body_too_large",
+              415: "unsupported_media_type", 429: "too_many_attempts"}
+
+
+class KaderError(Exception):
+    """An expected failure with a catalogue code and a plain-words detail."""
+
+    def __init__(self, code: str, detail: str | None = None, *, headers: dict[str, str] | None = None,
+                 errors: list[dict[str, Any]] | None = None) -> None:
+        if code not in CATALOGUE:
+            raise ValueError(f"unknown error code {code!r}")
+        self.code = code
+        self.status = CATALOGUE[code].status
+        self.detail = detail or CATALOGUE[code].title
+        self.headers = headers or {}
+        self.errors = errors
+        super().__init__(self.detail)
+
+
+def problem(code: str, detail: str, *, status: int | None = None, errors: list[dict[str, Any]] | None = None,
+            headers: dict[str, str] | None = None) -> Response[dict[str, Any]]:
+    entry = CATALOGUE[code]
+    body: dict[str, Any] = {
+        "type": f"https://kader.invalid/errors/{code}",
+        "title": entry.title,
+        "status": status or entry.status,
+        "detail": detail,
+        "code": code,
+    }
+    if errors:
+        body["errors"] = errors
+    return Response(body, status_code=status or entry.status, media_type="application/problem+json",
+                    headers=headers)
+
+
+def handle_kader_error(_: Request, exc: KaderError) -> Response[dict[str, Any]]:
+    return problem(exc.code, exc.detail, errors=exc.errors, headers=exc.headers)
+
+
+def handle_validation(_: Request, exc: ValidationException) -> Response[dict[str, Any]]:
+    errors = exc.extra if isinstance(exc.extra, list) else None
+    detail = exc.detail if exc.detail and exc.detail != "Bad Request" else "The request is invalid."
+    if errors:
+        detail = "; ".join(f"{e.get('key') or 'body'}: {e.get('message')}" for e in errors if isinstance(e, dict))
+    return problem("validation_failed", detail, errors=errors)
+
+
+def handle_http(_: Request, exc: HTTPException) -> Response[dict[str, Any]]:
+    code = _BY_STATUS.get(exc.status_code)
+    if code is None:
+        code = "internal_error" if exc.status_code >= 500 else "bad_request"
+    detail = exc.detail or CATALOGUE[code].title
+    if code == "body_too_large":
+        detail = "The request body is larger than this server accepts."
+    return problem(code, detail, status=exc.status_code, headers=exc.headers)
+
+
+def handle_unexpected(request: Request, exc: Exception) -> Response[dict[str, Any]]:
+    from sqlalchemy.exc import DBAPIError, OperationalError
+
+    if isinstance(exc, (OperationalError, DBAPIError, ConnectionError, OSError)) and _is_connection_error(exc):
+        log.warning("database unavailable on %s %s: %s", request.method, request.url.path, type(exc).__name__)
+        return problem("database_unavailable", "The database could not be reached; retry shortly.",
+                       headers={"Retry-After": "5"})
+    log.exception("unhandled error on %s %s", request.method, request.url.path)
+    return problem("internal_error", "Something went wrong on the server; it has been logged.",
+                   status=HTTP_500_INTERNAL_SERVER_ERROR)
+
+
+def _is_connection_error(exc: Exception) -> bool:
+    from sqlalchemy.exc import DBAPIError
+
+    if isinstance(exc, DBAPIError):
+        return bool(exc.connection_invalidated) or "connect" in str(exc.orig).lower()
+    return True
+
+
+EXCEPTION_HANDLERS = {
+    KaderError: handle_kader_error,
+    ValidationException: handle_validation,
+    HTTPException: handle_http,
+    Exception: handle_unexpected,
+}
+
+__all__ = ["CATALOGUE", "EXCEPTION_HANDLERS", "KaderError", "MediaType", "problem"]

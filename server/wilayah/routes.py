@@ -1,0 +1,44 @@
+"""HTTP: the desa within the caller's scope, their dusun and their kader register."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated
+
+import msgspec
+from litestar import Controller, Request, get, post
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from server.auth.principal import Principal
+from server.wilayah import service
+from server.wilayah.service import DesaOut, DusunOut, KaderOut
+
+DesaCode = Annotated[str, msgspec.Meta(pattern=r"^\d{2}\.\d{2}\.\d{2}\.\d{4}$")]
+
+
+class DusunIn(msgspec.Struct, forbid_unknown_fields=True):
+    nama: Annotated[str, msgspec.Meta(min_length=1, max_length=120)]
+    sebutan: Annotated[str, msgspec.Meta(max_length=40)] = "Dusun"
+    id: uuid.UUID | None = None
+
+
+class DesaController(Controller):
+    path = "/desa"
+    tags = ["wilayah"]
+
+    @get("/", operation_id="listDesa", summary="Desa and kelurahan within the caller's scope")
+    async def list_desa(self, request: Request[Principal, str, object], db: AsyncSession) -> list[DesaOut]:
+        return await service.list_desa(db, request.user)
+
+    @get("/{code:str}/dusun", operation_id="listDusun", summary="Dusun of one desa")
+    async def list_dusun(self, request: Request[Principal, str, object], db: AsyncSession, code: str) -> list[DusunOut]:
+        return await service.list_dusun(db, request.user, code)
+
+    @post("/{code:str}/dusun", operation_id="createDusun", summary="Add a dusun to a desa (admin)")
+    async def create_dusun(self, request: Request[Principal, str, object], db: AsyncSession, code: str,
+                           data: DusunIn) -> DusunOut:
+        return await service.create_dusun(db, request.user, code, data.id, data.nama, data.sebutan)
+
+    @get("/{code:str}/kader", operation_id="listKader", summary="The kader register of one desa")
+    async def list_kader(self, request: Request[Principal, str, object], db: AsyncSession, code: str) -> list[KaderOut]:
+        return await service.list_kader(db, request.user, code)

@@ -1,0 +1,93 @@
+"""Reading regions, dusun and the kader register within the caller's scope."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+
+import msgspec
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from server.auth.principal import Principal
+from server.db.types import utcnow
+from server.errors import KaderError
+from server.models import Dusun, Kader, Wilayah
+from server.models.enums import Jabatan, JenisKelamin, StatusKader
+
+
+class DesaOut(msgspec.Struct):
+    code: str
+    name: str
+    kind: str
+    kecamatan: str
+
+
+class DusunOut(msgspec.Struct):
+    id: uuid.UUID
+    desa_code: str
+    nama: str
+    sebutan: str
+    version: int
+
+
+class KaderOut(msgspec.Struct):
+    id: uuid.UUID
+    desa_code: str
+    nama: str
+    jenis_kelamin: JenisKelamin
+    jabatan: Jabatan
+    no_sk: str
+    periode: str
+    status: StatusKader
+    peran: list[str]
+
+
+async def list_desa(db: AsyncSession, who: Principal) -> list[DesaOut]:
+    kec = Wilayah.__table__.alias("kec")
+    rows = await db.execute(
+        select(Wilayah.code, Wilayah.name, Wilayah.kind, kec.c.name)
+        .join(kec, kec.c.code == Wilayah.parent_code)
+        .where(Wilayah.level == 4, who.scope_filter(Wilayah.code))
+        .order_by(Wilayah.code)
+    )
+    return [DesaOut(code, name, kind, kecamatan) for code, name, kind, kecamatan in rows]
+
+
+async def get_desa(db: AsyncSession, who: Principal, code: str) -> Wilayah:
+    who.require_covers(code)
+    desa = await db.get(Wilayah, code)
+    if desa is None or desa.level != 4:
+        raise KaderError("not_found", f"Desa {code} tidak ditemukan.")
+    return desa
+
+
+async def list_dusun(db: AsyncSession, who: Principal, desa_code: str) -> list[DusunOut]:
+    await get_desa(db, who, desa_code)
+    rows = await db.scalars(
+        select(Dusun).where(Dusun.desa_code == desa_code, Dusun.deleted_at.is_(None)).order_by(Dusun.nama)
+    )
+    return [DusunOut(d.id, d.desa_code, d.nama, d.sebutan, d.version) for d in rows]
+
+
+async def create_dusun(db: AsyncSession, who: Principal, desa_code: str, id: uuid.UUID | None, nama: str,
+                       sebutan: str) -> DusunOut:
+    who.require_admin()
+    await get_desa(db, who, desa_code)
+    now: dt.datetime = utcnow()
+    dusun = Dusun(id=id or uuid.uuid4(), desa_code=desa_code, nama=nama.strip(), sebutan=sebutan.strip() or "Dusun",
+                  created_by=who.user_id, updated_by=who.user_id, created_at=now, updated_at=now)
+    if await db.get(Dusun, dusun.id) is not None:
+        raise KaderError("conflict", f"Dusun {dusun.id} sudah ada.")
+    db.add(dusun)
+    await db.flush()
+    return DusunOut(dusun.id, dusun.desa_code, dusun.nama, dusun.sebutan, dusun.version)
+
+
+async def list_kader(db: AsyncSession, who: Principal, desa_code: str) -> list[KaderOut]:
+    await get_desa(db, who, desa_code)
+    rows = await db.scalars(
+        select(Kader).where(Kader.desa_code == desa_code, Kader.deleted_at.is_(None)).order_by(Kader.nama)
+    )
+    return [KaderOut(k.id, k.desa_code, k.nama, k.jenis_kelamin, k.jabatan, k.no_sk, k.periode, k.status, k.peran)
+            for k in rows]
