@@ -24,7 +24,7 @@ class AuthController(Controller):
     path = "/auth"
     tags = ["auth"]
 
-    @post("/login", operation_id="login", summary="Log in and receive a long-lived device token")
+    @post("/login", operation_id="login", status_code=200, summary="Log in and receive a long-lived device token")
     async def login(self, data: LoginRequest, db: AsyncSession, state: State) -> service.LoginResult:
         return await service.login(db, state.settings, data.username, data.password, data.device_name)
 
