@@ -44,3 +44,19 @@ async def current_revision(engine: AsyncEngine) -> str | None:
         if not await conn.run_sync(lambda c: inspect(c).has_table("alembic_version")):
             return None
         return (await conn.execute(text("SELECT version_num FROM alembic_version"))).scalar()
+
+
+def compare_type(context, inspected_column, metadata_column, inspected_type, metadata_type):  # type: ignore[no-untyped-def]
+    """Alembic type comparison that understands our SQLite-declared types.
+
+    SQLite reflects an unknown declared type such as ``UUID`` or ``TIMESTAMPTZ`` as NUMERIC, so the
+    default comparison would report a change on every run. (tests/server/test_migrations.py checks the
+    declared text itself through PRAGMA table_info.)
+    """
+    from sqlalchemy.types import NUMERIC
+
+    from server.db.types import UUID, TZDateTime
+
+    if context.dialect.name == "sqlite" and isinstance(metadata_type, (UUID, TZDateTime)):
+        return not isinstance(inspected_type, NUMERIC)
+    return None  # fall back to Alembic's own comparison
