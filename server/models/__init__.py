@@ -7,11 +7,18 @@ from server.models.musyawarah import Kehadiran, Musyawarah
 from server.models.pengkajian import Pengkajian
 from server.models.reference import Bidang
 from server.models.review import Komentar
+from server.models.sync import Conflict, History, ProcessedMutation, SyncClient, SyncCounter, SyncMeta
 from server.models.usulan import Usulan
 from server.models.wilayah import Dusun, Wilayah
 
 __all__ = [
     "AdminSession",
+    "Conflict",
+    "History",
+    "ProcessedMutation",
+    "SyncClient",
+    "SyncCounter",
+    "SyncMeta",
     "Base",
     "Bidang",
     "Device",

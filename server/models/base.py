@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 
-from sqlalchemy import BigInteger, ForeignKey, Integer, MetaData, String
+from sqlalchemy import BigInteger, Boolean, ForeignKey, Integer, MetaData, String
 from sqlalchemy.orm import DeclarativeBase, Mapped, declared_attr, mapped_column
 
 from server.db.types import UUID, TZDateTime, utcnow
@@ -38,6 +38,8 @@ class SyncedRow:
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow, sort_order=100)
     updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, sort_order=100)
     deleted_at: Mapped[dt.datetime | None] = mapped_column(default=None, sort_order=100)
+    # Set while an unresolved conflict exists for this row (see server.models.sync.Conflict).
+    has_conflict: Mapped[bool] = mapped_column(Boolean, default=False, sort_order=-60)
 
     @declared_attr
     def desa_code(cls) -> Mapped[str]:

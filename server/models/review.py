@@ -13,7 +13,7 @@ from server.models.enums import ReviewState, checked
 
 
 class Reviewable:
-    """Columns of a record the kecamatan reviews: state, the admin's note, and the conflict flag."""
+    """Columns of a record the kecamatan reviews: its state, the admin's note, who reviewed it and when."""
 
     review_state: Mapped[ReviewState] = mapped_column(
         checked(ReviewState, "review_state"), default=ReviewState.diajukan, index=True
@@ -21,7 +21,6 @@ class Reviewable:
     review_note: Mapped[str] = mapped_column(Text, default="")
     reviewed_at: Mapped[dt.datetime | None] = mapped_column(default=None)
     edited_by_admin: Mapped[bool] = mapped_column(Boolean, default=False)
-    has_conflict: Mapped[bool] = mapped_column(Boolean, default=False, index=True)
 
     @declared_attr
     def reviewed_by(cls) -> Mapped[int | None]:

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-25 12:26:19.900467
+Create Date: 2026-11-25
 """
 
 from __future__ import annotations
@@ -40,6 +40,16 @@ def upgrade() -> None:
     with op.batch_alter_table('bidang', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_bidang_parent_code'), ['parent_code'], unique=False)
 
+    op.create_table('sync_counter',
+    sa.Column('id', sa.Integer(), autoincrement=False, nullable=False),
+    sa.Column('value', sa.BigInteger(), nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_sync_counter'))
+    )
+    op.create_table('sync_meta',
+    sa.Column('key', sa.String(length=40), nullable=False),
+    sa.Column('value', sa.Text(), nullable=False),
+    sa.PrimaryKeyConstraint('key', name=op.f('pk_sync_meta'))
+    )
     op.create_table('wilayah',
     sa.Column('code', sa.String(length=13), nullable=False),
     sa.Column('name', sa.String(length=120), nullable=False),
@@ -76,6 +86,40 @@ def upgrade() -> None:
     with op.batch_alter_table('users', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_users_wilayah_code'), ['wilayah_code'], unique=False)
 
+    op.create_table('conflicts',
+    sa.Column('id', server.db.types.UUID(), nullable=False),
+    sa.Column('desa_code', sa.String(length=13), nullable=False),
+    sa.Column('version', sa.Integer(), nullable=False),
+    sa.Column('change_seq', sa.BigInteger(), nullable=False),
+    sa.Column('has_conflict', sa.Boolean(), nullable=False),
+    sa.Column('table_name', sa.String(length=40), nullable=False),
+    sa.Column('record_id', server.db.types.UUID(), nullable=False),
+    sa.Column('kind', sa.String(length=16), nullable=False),
+    sa.Column('field_values', sa.JSON(), nullable=False),
+    sa.Column('base_version', sa.Integer(), nullable=False),
+    sa.Column('server_version', sa.Integer(), nullable=False),
+    sa.Column('mutation_id', server.db.types.UUID(), nullable=True),
+    sa.Column('client_id', server.db.types.UUID(), nullable=True),
+    sa.Column('resolved_at', server.db.types.TZDateTime(), nullable=True),
+    sa.Column('resolved_by', sa.Integer(), nullable=True),
+    sa.Column('resolution', sa.JSON(), nullable=True),
+    sa.Column('created_at', server.db.types.TZDateTime(), nullable=False),
+    sa.Column('updated_at', server.db.types.TZDateTime(), nullable=False),
+    sa.Column('deleted_at', server.db.types.TZDateTime(), nullable=True),
+    sa.Column('created_by', sa.Integer(), nullable=True),
+    sa.Column('updated_by', sa.Integer(), nullable=True),
+    sa.ForeignKeyConstraint(['created_by'], ['users.id'], name=op.f('fk_conflicts_created_by_users')),
+    sa.ForeignKeyConstraint(['desa_code'], ['wilayah.code'], name=op.f('fk_conflicts_desa_code_wilayah')),
+    sa.ForeignKeyConstraint(['resolved_by'], ['users.id'], name=op.f('fk_conflicts_resolved_by_users')),
+    sa.ForeignKeyConstraint(['updated_by'], ['users.id'], name=op.f('fk_conflicts_updated_by_users')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_conflicts'))
+    )
+    with op.batch_alter_table('conflicts', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_conflicts_change_seq'), ['change_seq'], unique=False)
+        batch_op.create_index(batch_op.f('ix_conflicts_desa_code'), ['desa_code'], unique=False)
+        batch_op.create_index(batch_op.f('ix_conflicts_record_id'), ['record_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_conflicts_resolved_at'), ['resolved_at'], unique=False)
+
     op.create_table('devices',
     sa.Column('id', sa.Integer(), autoincrement=True, nullable=False),
     sa.Column('user_id', sa.Integer(), nullable=False),
@@ -96,6 +140,7 @@ def upgrade() -> None:
     sa.Column('desa_code', sa.String(length=13), nullable=False),
     sa.Column('version', sa.Integer(), nullable=False),
     sa.Column('change_seq', sa.BigInteger(), nullable=False),
+    sa.Column('has_conflict', sa.Boolean(), nullable=False),
     sa.Column('nama', sa.String(length=120), nullable=False),
     sa.Column('sebutan', sa.String(length=40), nullable=False),
     sa.Column('created_at', server.db.types.TZDateTime(), nullable=False),
@@ -112,11 +157,34 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_dusun_change_seq'), ['change_seq'], unique=False)
         batch_op.create_index(batch_op.f('ix_dusun_desa_code'), ['desa_code'], unique=False)
 
+    op.create_table('history',
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
+    sa.Column('table_name', sa.String(length=40), nullable=False),
+    sa.Column('record_id', server.db.types.UUID(), nullable=False),
+    sa.Column('desa_code', sa.String(length=13), nullable=False),
+    sa.Column('version', sa.Integer(), nullable=False),
+    sa.Column('change_seq', sa.BigInteger(), nullable=False),
+    sa.Column('op', sa.String(length=12), nullable=False),
+    sa.Column('user_id', sa.Integer(), nullable=True),
+    sa.Column('client_id', server.db.types.UUID(), nullable=True),
+    sa.Column('mutation_id', server.db.types.UUID(), nullable=True),
+    sa.Column('via', sa.String(length=12), nullable=False),
+    sa.Column('changes', sa.JSON(), nullable=False),
+    sa.Column('at', server.db.types.TZDateTime(), nullable=False),
+    sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_history_user_id_users')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_history'))
+    )
+    with op.batch_alter_table('history', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_history_change_seq'), ['change_seq'], unique=False)
+        batch_op.create_index(batch_op.f('ix_history_desa_code'), ['desa_code'], unique=False)
+        batch_op.create_index(batch_op.f('ix_history_record_id'), ['record_id'], unique=False)
+
     op.create_table('kader',
     sa.Column('id', server.db.types.UUID(), nullable=False),
     sa.Column('desa_code', sa.String(length=13), nullable=False),
     sa.Column('version', sa.Integer(), nullable=False),
     sa.Column('change_seq', sa.BigInteger(), nullable=False),
+    sa.Column('has_conflict', sa.Boolean(), nullable=False),
     sa.Column('nama', sa.String(length=120), nullable=False),
     sa.Column('jenis_kelamin', sa.Enum('L', 'P', name='jenis_kelamin', native_enum=False, create_constraint=True), nullable=False),
     sa.Column('tanggal_lahir', sa.Date(), nullable=True),
@@ -152,6 +220,7 @@ def upgrade() -> None:
     sa.Column('desa_code', sa.String(length=13), nullable=False),
     sa.Column('version', sa.Integer(), nullable=False),
     sa.Column('change_seq', sa.BigInteger(), nullable=False),
+    sa.Column('has_conflict', sa.Boolean(), nullable=False),
     sa.Column('record_table', sa.String(length=40), nullable=False),
     sa.Column('record_id', server.db.types.UUID(), nullable=False),
     sa.Column('isi', sa.Text(), nullable=False),
@@ -175,6 +244,7 @@ def upgrade() -> None:
     sa.Column('desa_code', sa.String(length=13), nullable=False),
     sa.Column('version', sa.Integer(), nullable=False),
     sa.Column('change_seq', sa.BigInteger(), nullable=False),
+    sa.Column('has_conflict', sa.Boolean(), nullable=False),
     sa.Column('jenis', sa.Enum('musyawarah_dusun', 'musyawarah_kelompok', 'musdes_perencanaan', 'musrenbang_desa', 'musdes_lainnya', 'rembuk_stunting', name='jenis_musyawarah', native_enum=False, create_constraint=True), nullable=False),
     sa.Column('kelompok', sa.String(length=80), nullable=False),
     sa.Column('tanggal', sa.Date(), nullable=False),
@@ -194,7 +264,6 @@ def upgrade() -> None:
     sa.Column('review_note', sa.Text(), nullable=False),
     sa.Column('reviewed_at', server.db.types.TZDateTime(), nullable=True),
     sa.Column('edited_by_admin', sa.Boolean(), nullable=False),
-    sa.Column('has_conflict', sa.Boolean(), nullable=False),
     sa.Column('reviewed_by', sa.Integer(), nullable=True),
     sa.Column('created_at', server.db.types.TZDateTime(), nullable=False),
     sa.Column('updated_at', server.db.types.TZDateTime(), nullable=False),
@@ -212,7 +281,6 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_musyawarah_change_seq'), ['change_seq'], unique=False)
         batch_op.create_index(batch_op.f('ix_musyawarah_desa_code'), ['desa_code'], unique=False)
         batch_op.create_index(batch_op.f('ix_musyawarah_dusun_id'), ['dusun_id'], unique=False)
-        batch_op.create_index(batch_op.f('ix_musyawarah_has_conflict'), ['has_conflict'], unique=False)
         batch_op.create_index(batch_op.f('ix_musyawarah_review_state'), ['review_state'], unique=False)
 
     op.create_table('pengkajian',
@@ -220,6 +288,7 @@ def upgrade() -> None:
     sa.Column('desa_code', sa.String(length=13), nullable=False),
     sa.Column('version', sa.Integer(), nullable=False),
     sa.Column('change_seq', sa.BigInteger(), nullable=False),
+    sa.Column('has_conflict', sa.Boolean(), nullable=False),
     sa.Column('jenis', sa.Enum('masalah', 'potensi', 'kebutuhan', name='jenis_pengkajian', native_enum=False, create_constraint=True), nullable=False),
     sa.Column('bidang_code', sa.String(length=8), nullable=True),
     sa.Column('uraian', sa.Text(), nullable=False),
@@ -243,7 +312,6 @@ def upgrade() -> None:
     sa.Column('review_note', sa.Text(), nullable=False),
     sa.Column('reviewed_at', server.db.types.TZDateTime(), nullable=True),
     sa.Column('edited_by_admin', sa.Boolean(), nullable=False),
-    sa.Column('has_conflict', sa.Boolean(), nullable=False),
     sa.Column('reviewed_by', sa.Integer(), nullable=True),
     sa.Column('created_at', server.db.types.TZDateTime(), nullable=False),
     sa.Column('updated_at', server.db.types.TZDateTime(), nullable=False),
@@ -262,14 +330,31 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_pengkajian_change_seq'), ['change_seq'], unique=False)
         batch_op.create_index(batch_op.f('ix_pengkajian_desa_code'), ['desa_code'], unique=False)
         batch_op.create_index(batch_op.f('ix_pengkajian_dusun_id'), ['dusun_id'], unique=False)
-        batch_op.create_index(batch_op.f('ix_pengkajian_has_conflict'), ['has_conflict'], unique=False)
         batch_op.create_index(batch_op.f('ix_pengkajian_review_state'), ['review_state'], unique=False)
+
+    op.create_table('sync_clients',
+    sa.Column('id', server.db.types.UUID(), nullable=False),
+    sa.Column('user_id', sa.Integer(), nullable=False),
+    sa.Column('device_id', sa.Integer(), nullable=True),
+    sa.Column('app_version', sa.String(length=40), nullable=False),
+    sa.Column('protocol_version', sa.Integer(), nullable=False),
+    sa.Column('last_seq', sa.BigInteger(), nullable=False),
+    sa.Column('last_push_at', server.db.types.TZDateTime(), nullable=True),
+    sa.Column('last_pull_at', server.db.types.TZDateTime(), nullable=True),
+    sa.Column('created_at', server.db.types.TZDateTime(), nullable=False),
+    sa.ForeignKeyConstraint(['device_id'], ['devices.id'], name=op.f('fk_sync_clients_device_id_devices')),
+    sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_sync_clients_user_id_users')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_sync_clients'))
+    )
+    with op.batch_alter_table('sync_clients', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_sync_clients_user_id'), ['user_id'], unique=False)
 
     op.create_table('kehadiran',
     sa.Column('id', server.db.types.UUID(), nullable=False),
     sa.Column('desa_code', sa.String(length=13), nullable=False),
     sa.Column('version', sa.Integer(), nullable=False),
     sa.Column('change_seq', sa.BigInteger(), nullable=False),
+    sa.Column('has_conflict', sa.Boolean(), nullable=False),
     sa.Column('musyawarah_id', server.db.types.UUID(), nullable=False),
     sa.Column('nama', sa.String(length=120), nullable=False),
     sa.Column('jenis_kelamin', sa.Enum('L', 'P', name='jenis_kelamin', native_enum=False, create_constraint=True), nullable=False),
@@ -292,11 +377,24 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_kehadiran_desa_code'), ['desa_code'], unique=False)
         batch_op.create_index(batch_op.f('ix_kehadiran_musyawarah_id'), ['musyawarah_id'], unique=False)
 
+    op.create_table('processed_mutations',
+    sa.Column('mutation_id', server.db.types.UUID(), nullable=False),
+    sa.Column('client_id', server.db.types.UUID(), nullable=False),
+    sa.Column('seq', sa.BigInteger(), nullable=False),
+    sa.Column('result', sa.JSON(), nullable=False),
+    sa.Column('created_at', server.db.types.TZDateTime(), nullable=False),
+    sa.ForeignKeyConstraint(['client_id'], ['sync_clients.id'], name=op.f('fk_processed_mutations_client_id_sync_clients')),
+    sa.PrimaryKeyConstraint('mutation_id', name=op.f('pk_processed_mutations'))
+    )
+    with op.batch_alter_table('processed_mutations', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_processed_mutations_client_id'), ['client_id'], unique=False)
+
     op.create_table('usulan',
     sa.Column('id', server.db.types.UUID(), nullable=False),
     sa.Column('desa_code', sa.String(length=13), nullable=False),
     sa.Column('version', sa.Integer(), nullable=False),
     sa.Column('change_seq', sa.BigInteger(), nullable=False),
+    sa.Column('has_conflict', sa.Boolean(), nullable=False),
     sa.Column('kegiatan', sa.Text(), nullable=False),
     sa.Column('musyawarah_id', server.db.types.UUID(), nullable=True),
     sa.Column('pengkajian_id', server.db.types.UUID(), nullable=True),
@@ -326,7 +424,6 @@ def upgrade() -> None:
     sa.Column('review_note', sa.Text(), nullable=False),
     sa.Column('reviewed_at', server.db.types.TZDateTime(), nullable=True),
     sa.Column('edited_by_admin', sa.Boolean(), nullable=False),
-    sa.Column('has_conflict', sa.Boolean(), nullable=False),
     sa.Column('reviewed_by', sa.Integer(), nullable=True),
     sa.Column('created_at', server.db.types.TZDateTime(), nullable=False),
     sa.Column('updated_at', server.db.types.TZDateTime(), nullable=False),
@@ -348,7 +445,6 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_usulan_change_seq'), ['change_seq'], unique=False)
         batch_op.create_index(batch_op.f('ix_usulan_desa_code'), ['desa_code'], unique=False)
         batch_op.create_index(batch_op.f('ix_usulan_dusun_id'), ['dusun_id'], unique=False)
-        batch_op.create_index(batch_op.f('ix_usulan_has_conflict'), ['has_conflict'], unique=False)
         batch_op.create_index(batch_op.f('ix_usulan_review_state'), ['review_state'], unique=False)
 
     # ### end Alembic commands ###
@@ -359,6 +455,8 @@ def upgrade() -> None:
         bidang,
         [{"code": c, "nama": n, "parent_code": c.split(".")[0] if "." in c else None} for c, n in BIDANG_2018],
     )
+    # The one row of the change sequence.
+    op.bulk_insert(sa.table("sync_counter", sa.column("id"), sa.column("value")), [{"id": 1, "value": 0}])
 
 
 BIDANG_2018 = [
@@ -401,21 +499,27 @@ def downgrade() -> None:
     # ### commands auto generated by Alembic - please adjust! ###
     with op.batch_alter_table('usulan', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_usulan_review_state'))
-        batch_op.drop_index(batch_op.f('ix_usulan_has_conflict'))
         batch_op.drop_index(batch_op.f('ix_usulan_dusun_id'))
         batch_op.drop_index(batch_op.f('ix_usulan_desa_code'))
         batch_op.drop_index(batch_op.f('ix_usulan_change_seq'))
 
     op.drop_table('usulan')
+    with op.batch_alter_table('processed_mutations', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_processed_mutations_client_id'))
+
+    op.drop_table('processed_mutations')
     with op.batch_alter_table('kehadiran', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_kehadiran_musyawarah_id'))
         batch_op.drop_index(batch_op.f('ix_kehadiran_desa_code'))
         batch_op.drop_index(batch_op.f('ix_kehadiran_change_seq'))
 
     op.drop_table('kehadiran')
+    with op.batch_alter_table('sync_clients', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_sync_clients_user_id'))
+
+    op.drop_table('sync_clients')
     with op.batch_alter_table('pengkajian', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_pengkajian_review_state'))
-        batch_op.drop_index(batch_op.f('ix_pengkajian_has_conflict'))
         batch_op.drop_index(batch_op.f('ix_pengkajian_dusun_id'))
         batch_op.drop_index(batch_op.f('ix_pengkajian_desa_code'))
         batch_op.drop_index(batch_op.f('ix_pengkajian_change_seq'))
@@ -423,7 +527,6 @@ def downgrade() -> None:
     op.drop_table('pengkajian')
     with op.batch_alter_table('musyawarah', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_musyawarah_review_state'))
-        batch_op.drop_index(batch_op.f('ix_musyawarah_has_conflict'))
         batch_op.drop_index(batch_op.f('ix_musyawarah_dusun_id'))
         batch_op.drop_index(batch_op.f('ix_musyawarah_desa_code'))
         batch_op.drop_index(batch_op.f('ix_musyawarah_change_seq'))
@@ -440,6 +543,12 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_kader_change_seq'))
 
     op.drop_table('kader')
+    with op.batch_alter_table('history', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_history_record_id'))
+        batch_op.drop_index(batch_op.f('ix_history_desa_code'))
+        batch_op.drop_index(batch_op.f('ix_history_change_seq'))
+
+    op.drop_table('history')
     with op.batch_alter_table('dusun', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_dusun_desa_code'))
         batch_op.drop_index(batch_op.f('ix_dusun_change_seq'))
@@ -449,6 +558,13 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_devices_user_id'))
 
     op.drop_table('devices')
+    with op.batch_alter_table('conflicts', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_conflicts_resolved_at'))
+        batch_op.drop_index(batch_op.f('ix_conflicts_record_id'))
+        batch_op.drop_index(batch_op.f('ix_conflicts_desa_code'))
+        batch_op.drop_index(batch_op.f('ix_conflicts_change_seq'))
+
+    op.drop_table('conflicts')
     with op.batch_alter_table('users', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_users_wilayah_code'))
 
@@ -457,6 +573,8 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_wilayah_parent_code'))
 
     op.drop_table('wilayah')
+    op.drop_table('sync_meta')
+    op.drop_table('sync_counter')
     with op.batch_alter_table('bidang', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_bidang_parent_code'))
 
