@@ -22,6 +22,7 @@ from server.db.session import Database, provide_db
 from server.errors import EXCEPTION_HANDLERS
 from server.health.routes import health
 from server.settings import Settings
+from server.syncapi.routes import SyncController
 from server.wilayah.routes import DesaController
 
 VERSION = "0.1.0"
@@ -41,7 +42,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
 
     api = Router(
         path="/api",
-        route_handlers=[health, AuthController, DesaController],
+        route_handlers=[health, AuthController, DesaController, SyncController],
         dependencies={"db": Provide(provide_db)},
         middleware=[DefineMiddleware(DeviceTokenMiddleware, exclude=PUBLIC_PATHS)],
     )

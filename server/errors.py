@@ -10,7 +10,7 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
-from litestar import MediaType, Request, Response
+from litestar import Request, Response
 from litestar.exceptions import HTTPException, ValidationException
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 
@@ -28,20 +28,26 @@ CATALOGUE: dict[str, ErrorCode] = {
     "bad_request": ErrorCode(400, "The request is malformed"),
     "validation_failed": ErrorCode(400, "The request body or parameters are invalid"),
     "wilayah_unknown": ErrorCode(400, "Unknown region code"),
+    "missing_fields": ErrorCode(400, "Required fields are missing"),
+    "invalid_fields": ErrorCode(400, "Fields are invalid"),
     # 401/403: who you are and what you may do
     "auth_required": ErrorCode(401, "A device token is required"),
     "auth_invalid_token": ErrorCode(401, "The device token is unknown or revoked"),
     "auth_invalid_credentials": ErrorCode(401, "Wrong username or password"),
     "forbidden": ErrorCode(403, "Not allowed for this account"),
     "out_of_scope": ErrorCode(403, "Outside the region this account may reach"),
+    "client_mismatch": ErrorCode(403, "This client id belongs to another account"),
     # 404/405/409
     "not_found": ErrorCode(404, "Not found"),
     "method_not_allowed": ErrorCode(405, "Method not allowed"),
     "conflict": ErrorCode(409, "Conflicts with stored data"),
     "username_taken": ErrorCode(409, "Username already exists"),
+    "already_resolved": ErrorCode(409, "The conflict was already resolved"),
+    "resync_required": ErrorCode(410, "Start the pull again from the beginning"),
     # 413/415/429
     "body_too_large": ErrorCode(413, "The request body is too large"),
     "unsupported_media_type": ErrorCode(415, "Unsupported content type"),
+    "update_required": ErrorCode(426, "Update the app before syncing"),
     "too_many_attempts": ErrorCode(429, "Too many attempts; wait before trying again"),
     # 5xx
     "internal_error": ErrorCode(500, "Internal server error"),
@@ -134,4 +140,3 @@ EXCEPTION_HANDLERS = {
     Exception: handle_unexpected,
 }
 
-__all__ = ["CATALOGUE", "EXCEPTION_HANDLERS", "KaderError", "MediaType", "problem"]

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import msgspec
-from sqlalchemy import ColumnElement, or_
+from sqlalchemy import ColumnElement
 from sqlalchemy.orm import InstrumentedAttribute
 
 from server.errors import KaderError
+from server.scope import covers, within
 from server.models.enums import Role
 
 
@@ -19,7 +20,7 @@ class Principal(msgspec.Struct, frozen=True):
 
     def covers(self, code: str) -> bool:
         """Whether ``code`` (a desa or any region) lies within this principal's scope."""
-        return code == self.scope or code.startswith(self.scope + ".")
+        return covers(self.scope, code)
 
     def require_covers(self, code: str) -> None:
         # 404, not 403: another desa's data is not this caller's business, not even its existence.
@@ -32,4 +33,4 @@ class Principal(msgspec.Struct, frozen=True):
 
     def scope_filter(self, column: InstrumentedAttribute[str]) -> ColumnElement[bool]:
         """SQL for "``column`` lies within scope", using the code's dotted prefix (as Prodeskel does)."""
-        return or_(column == self.scope, column.startswith(self.scope + ".", autoescape=True))
+        return within(column, self.scope)

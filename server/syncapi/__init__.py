@@ -1,0 +1,1 @@
+"""HTTP doors to the sync engine: push, pull, conflict resolution, record history."""

@@ -1,0 +1,75 @@
+"""Pull: the changes above a cursor, within the caller's scope (docs/sync-protocol.md, "Pull")."""
+
+from __future__ import annotations
+
+import heapq
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from server.models import Bidang, SyncMeta, Wilayah
+from server.scope import within
+from sync.engine.tables import PULLED, TABLE_OF, row_to_wire
+from sync.engine.writer import Actor
+from sync.protocol import Change, PullResponse, Reference
+
+
+class ResyncRequired(Exception):
+    """The cursor cannot be continued: the client must drop its synced copy (never its outbox) and
+    pull from the start."""
+
+
+def parse_cursor(cursor: str | None, scope: str) -> int:
+    """Cursors read ``<change_seq>@<scope>``: one made for another scope (the account moved desa)
+    cannot be continued."""
+    if not cursor:
+        return 0
+    seq, _, made_for = cursor.partition("@")
+    if not seq.isdigit() or made_for != scope:
+        raise ResyncRequired("this cursor belongs to another region or is not a cursor")
+    return int(seq)
+
+
+def make_cursor(seq: int, scope: str) -> str:
+    return f"{seq}@{scope}"
+
+
+async def purged_through(db: AsyncSession) -> int:
+    value = await db.scalar(select(SyncMeta.value).where(SyncMeta.key == "purged_through"))
+    return int(value) if value else 0
+
+
+async def pull(db: AsyncSession, actor: Actor, cursor: str | None, limit: int) -> PullResponse:
+    # Step 1: one snapshot for the whole page (PostgreSQL runs this in REPEATABLE READ; see the route).
+    after = parse_cursor(cursor, actor.scope)
+    if 0 < after < await purged_through(db):
+        raise ResyncRequired("tombstones older than this cursor have been purged")
+    # Step 2: from each table, the rows changed after the cursor, oldest change first.
+    per_table = []
+    for model in PULLED.values():
+        rows = await db.scalars(
+            select(model).where(model.change_seq > after, within(model.desa_code, actor.scope))
+            .order_by(model.change_seq).limit(limit + 1)
+        )
+        per_table.append(list(rows))
+    # Step 3: merge into one page of at most ``limit`` changes; the cursor moves to its last one.
+    merged = list(heapq.merge(*per_table, key=lambda r: r.change_seq))
+    page, has_more = merged[:limit], len(merged) > limit
+    changes = [
+        Change(table=TABLE_OF[type(r)], record_id=r.id, change_seq=r.change_seq, version=r.version,
+               deleted=r.deleted_at is not None, row=None if r.deleted_at is not None else row_to_wire(r))
+        for r in page
+    ]
+    next_seq = page[-1].change_seq if page else after
+    reference = await _reference(db, actor) if after == 0 else None
+    return PullResponse(changes=changes, next_cursor=make_cursor(next_seq, actor.scope), has_more=has_more,
+                        reference=reference)
+
+
+async def _reference(db: AsyncSession, actor: Actor) -> Reference:
+    bidang = (await db.execute(select(Bidang.code, Bidang.nama, Bidang.parent_code).order_by(Bidang.code))).all()
+    desa = (await db.execute(select(Wilayah.code, Wilayah.name, Wilayah.kind)
+                             .where(Wilayah.level == 4, within(Wilayah.code, actor.scope))
+                             .order_by(Wilayah.code))).all()
+    return Reference(bidang=[{"code": c, "nama": n, "parent_code": p} for c, n, p in bidang],
+                     desa=[{"code": c, "name": n, "kind": k} for c, n, k in desa])

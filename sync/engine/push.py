@@ -1,0 +1,247 @@
+"""Push: apply a batch of one client's mutations in one transaction (docs/sync-protocol.md, "Push").
+
+Step numbers below refer to that document.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+import msgspec
+from sqlalchemy import select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from server.db.types import utcnow
+from server.models import Conflict, History, ProcessedMutation, SyncClient, Wilayah
+from sync.engine.tables import MODELS, row_to_wire
+from sync.engine.writer import Actor, Writer, typed
+from sync.merge import Merge, changed_since, decide_delete, merge_update
+from sync.protocol import (
+    SUPPORTED_PROTOCOLS,
+    Create,
+    Delete,
+    Mutation,
+    MutationResult,
+    PushRequest,
+    PushResponse,
+    Update,
+)
+from sync.records import TABLES, FieldError, parse_changes
+from sync.vocabulary import ReviewState, Role
+
+
+class UpdateRequired(Exception):
+    """The client speaks a protocol version this server no longer (or not yet) accepts."""
+
+
+class ClientMismatch(Exception):
+    """The client id is bound to another account."""
+
+
+class Rejected(Exception):
+    def __init__(self, code: str, reason: str) -> None:
+        self.code, self.reason = code, reason
+
+
+async def push(db: AsyncSession, actor: Actor, request: PushRequest, device_id: int | None) -> PushResponse:
+    # Step 1: version negotiation, before anything is written.
+    if request.protocol_version not in SUPPORTED_PROTOCOLS:
+        raise UpdateRequired(request.protocol_version)
+    # Step 2: the client, locked so that two pushes of one client run one after the other.
+    client = await _lock_client(db, actor, request, device_id)
+    # Step 3: answers already given (a retry after a lost response) are given again, unchanged.
+    ids = [m.mutation_id for m in request.mutations]
+    done: dict[uuid.UUID, dict[str, Any]] = {
+        mid: result for mid, result in (await db.execute(
+            select(ProcessedMutation.mutation_id, ProcessedMutation.result)
+            .where(ProcessedMutation.mutation_id.in_(ids))
+        )).all()
+    } if ids else {}
+    writer = Writer(db, actor)
+    results: list[MutationResult] = []
+    for mutation in request.mutations:
+        if mutation.mutation_id in done:
+            results.append(msgspec.convert(done[mutation.mutation_id], MutationResult))
+            continue
+        # Step 4: each mutation in a savepoint; one that cannot apply is rejected, the rest go on.
+        result = await _apply_isolated(db, writer, mutation)
+        done[mutation.mutation_id] = msgspec.to_builtins(result)
+        db.add(ProcessedMutation(mutation_id=mutation.mutation_id, client_id=client.id, seq=mutation.seq,
+                                 result=done[mutation.mutation_id], created_at=utcnow()))
+        results.append(result)
+    if request.mutations:
+        client.last_seq = max(client.last_seq, max(m.seq for m in request.mutations))
+    client.last_push_at = utcnow()
+    client.app_version = request.app_version
+    client.protocol_version = request.protocol_version
+    # Step 5: number every change of this batch, in commit order.
+    await writer.finish()
+    return PushResponse(results=results)
+
+
+async def _lock_client(db: AsyncSession, actor: Actor, request: PushRequest, device_id: int | None) -> SyncClient:
+    insert = postgresql.insert if db.bind.dialect.name == "postgresql" else sqlite.insert
+    await db.execute(
+        insert(SyncClient).values(id=request.client_id, user_id=actor.user_id, device_id=device_id,
+                                  created_at=utcnow(), app_version=request.app_version,
+                                  protocol_version=request.protocol_version, last_seq=0)
+        .on_conflict_do_nothing(index_elements=["id"])
+    )
+    client = await db.scalar(select(SyncClient).where(SyncClient.id == request.client_id).with_for_update())
+    assert client is not None
+    if client.user_id != actor.user_id:
+        raise ClientMismatch(str(request.client_id))
+    client.device_id = device_id
+    return client
+
+
+async def _apply_isolated(db: AsyncSession, writer: Writer, mutation: Mutation) -> MutationResult:
+    mark = writer.mark()
+    try:
+        async with db.begin_nested():
+            return await apply_mutation(db, writer, mutation)
+    except Rejected as r:
+        writer.rollback_to(mark)
+        return _rejected(mutation, r.code, r.reason)
+    except IntegrityError as e:
+        writer.rollback_to(mark)
+        return _rejected(mutation, "integrity", f"the database refused it: {str(e.orig).splitlines()[0][:200]}")
+
+
+def _rejected(m: Mutation, code: str, reason: str) -> MutationResult:
+    return MutationResult(mutation_id=m.mutation_id, record_id=m.record_id, status="rejected", error_code=code,
+                          reason=reason)
+
+
+async def apply_mutation(db: AsyncSession, writer: Writer, m: Mutation) -> MutationResult:
+    """Step 4a–4e for one mutation. Raises ``Rejected``; the caller rolls back to the savepoint."""
+    actor = writer.actor
+    spec = TABLES.get(m.table)
+    if spec is None:
+        raise Rejected("unknown_table", f"unknown table {m.table!r}")
+    if spec.admin_only and actor.role != Role.admin:
+        raise Rejected("forbidden", f"{m.table} is kept by the kecamatan admin; cadres cannot change it")
+    try:
+        values = parse_changes(m.table, m.changes)
+    except FieldError as e:
+        raise Rejected("invalid_fields", str(e)) from None
+    model = MODELS[m.table]
+    row = await writer.load(model, m.record_id)
+    if row is not None and not actor.covers(row.desa_code):
+        # Another desa's record: refused without saying whether it exists.
+        raise Rejected("out_of_scope", "this record is outside the region of this account")
+    if isinstance(m, Create) and row is None:
+        return await _create(db, writer, m, values)
+    if row is None:
+        raise Rejected("not_found", f"{m.table} {m.record_id} does not exist on the server")
+    if "desa_code" in values and values.pop("desa_code") != row.desa_code:
+        raise Rejected("immutable_field", "desa_code cannot change; create the record in the other desa")
+    if isinstance(m, Delete):
+        return await _delete(db, writer, m, row)
+    base = 1 if isinstance(m, Create) else m.base_version  # a re-sent create: its base is the first version
+    if spec.append_only and values:
+        raise Rejected("append_only", f"{m.table} rows cannot be edited, only added")
+    return await _update(db, writer, m, row, values, base)
+
+
+async def _create(db: AsyncSession, writer: Writer, m: Create, values: dict[str, Any]) -> MutationResult:
+    actor = writer.actor
+    desa_code = values.pop("desa_code", None) or (actor.scope if actor.role == Role.kader else None)
+    if desa_code is None:
+        raise Rejected("missing_fields", "desa_code is required when an admin creates a record")
+    if not actor.covers(desa_code):
+        raise Rejected("out_of_scope", f"desa {desa_code} is outside the region of this account")
+    if (await db.scalar(select(Wilayah.level).where(Wilayah.code == desa_code))) != 4:
+        raise Rejected("invalid_reference", f"desa {desa_code} is not a known desa")
+    missing = sorted(TABLES[m.table].required - values.keys())
+    if missing:
+        raise Rejected("missing_fields", f"required on create: {', '.join(missing)}")
+    await _check_references(db, m.table, desa_code, values)
+    row = await writer.create(MODELS[m.table], m.record_id, desa_code, typed(m.table, values),
+                              mutation_id=m.mutation_id)
+    return MutationResult(mutation_id=m.mutation_id, record_id=m.record_id, status="applied", version=row.version)
+
+
+async def _update(db: AsyncSession, writer: Writer, m: Update | Create, row: Any, values: dict[str, Any],
+                  base: int) -> MutationResult:
+    if base > row.version:
+        raise Rejected("bad_base_version", f"base_version {base} is newer than the server's version {row.version}")
+    await _check_references(db, m.table, row.desa_code, values)
+    if row.deleted_at is not None:
+        # Edit versus delete: the edit is kept as a conflict, the record stays deleted until a person decides.
+        fields = {k: {"base": None, "mine": v, "theirs": None} for k, v in values.items()}
+        return await _conflict(db, writer, m, row, "edit_deleted", fields, base)
+    concurrent = row.version > base
+    base_values: dict[str, Any] = {}
+    if concurrent:
+        later = await db.scalars(
+            select(History.changes).where(History.table_name == m.table, History.record_id == row.id,
+                                          History.version > base).order_by(History.version)
+        )
+        base_values = changed_since(later)
+    merge: Merge = merge_update(row_to_wire(row), values, base_values, concurrent)
+    extra = _resubmitted(row, writer.actor) if merge.apply else {}
+    if merge.conflicts:
+        extra["has_conflict"] = True  # flagged in the same new version as the fields that did apply
+    await writer.update(row, {**typed(m.table, merge.apply), **extra}, op="update" if merge.apply else "flag",
+                        mutation_id=m.mutation_id)
+    if merge.conflicts:
+        fields = {k: {"base": c.base, "mine": c.mine, "theirs": c.theirs} for k, c in merge.conflicts.items()}
+        return await _conflict(db, writer, m, row, "field", fields, base)
+    return MutationResult(mutation_id=m.mutation_id, record_id=m.record_id, status=merge.status, version=row.version)
+
+
+def _resubmitted(row: Any, actor: Actor) -> dict[str, Any]:
+    """A cadre's edit of a reviewed record sends it back for review (a correction of "perlu perbaikan")."""
+    state = getattr(row, "review_state", None)
+    if actor.role == Role.kader and state not in (None, ReviewState.diajukan, ReviewState.draf):
+        return {"review_state": ReviewState.diajukan}
+    return {}
+
+
+async def _delete(db: AsyncSession, writer: Writer, m: Delete, row: Any) -> MutationResult:
+    if m.base_version > row.version:
+        raise Rejected("bad_base_version", f"base_version {m.base_version} is newer than the server's {row.version}")
+    decision = decide_delete(m.base_version, row.version, row.deleted_at is not None)
+    if decision == "delete":
+        await writer.delete(row, mutation_id=m.mutation_id)
+    if decision == "conflict":
+        return await _conflict(db, writer, m, row, "delete_edited", {}, m.base_version)
+    return MutationResult(mutation_id=m.mutation_id, record_id=m.record_id, status="applied", version=row.version)
+
+
+async def _conflict(db: AsyncSession, writer: Writer, m: Mutation, row: Any, kind: str,
+                    fields: dict[str, dict[str, Any]], base: int) -> MutationResult:
+    """Keep the cadre's values in a conflict record and flag the row; nothing typed is dropped."""
+    actor = writer.actor
+    conflict = await writer.create(
+        Conflict, uuid.uuid4(), row.desa_code,
+        {"table_name": m.table, "record_id": row.id, "kind": kind, "field_values": fields, "base_version": base,
+         "server_version": row.version, "mutation_id": m.mutation_id, "client_id": actor.client_id},
+        mutation_id=m.mutation_id,
+    )
+    await writer.update(row, {"has_conflict": True}, op="flag", mutation_id=m.mutation_id)
+    return MutationResult(mutation_id=m.mutation_id, record_id=m.record_id, status="conflict", version=row.version,
+                          conflict_fields=sorted(fields), conflict_id=conflict.id)
+
+
+async def _check_references(db: AsyncSession, table: str, desa_code: str, values: dict[str, Any]) -> None:
+    """A referenced record must exist and belong to the same desa (never another desa's)."""
+    for name, target in TABLES[table].references:
+        ref = values.get(name)
+        if ref is None:
+            continue
+        model = MODELS[target]
+        found = await db.scalar(select(model.desa_code).where(model.id == uuid.UUID(str(ref))))
+        if found != desa_code:
+            raise Rejected("invalid_reference", f"{name}: {target} {ref} does not exist in desa {desa_code}")
+    if table == "komentar" and "record_table" in values:
+        target = values["record_table"]
+        if target not in MODELS or target == "komentar":
+            raise Rejected("invalid_fields", f"record_table: cannot comment on {target!r}")
+        model = MODELS[target]
+        if await db.scalar(select(model.desa_code).where(model.id == uuid.UUID(str(values["record_id"])))) != desa_code:
+            raise Rejected("invalid_reference", f"record_id: {target} {values['record_id']} not in desa {desa_code}")

@@ -1,0 +1,121 @@
+"""The one wire schema of sync (docs/sync-protocol.md). The PWA's ``sync-protocol.js`` mirrors it.
+
+Schema evolution (msgspec's rules): every field added later gets a default, and no field ever changes
+type. Input structs refuse unknown fields, so a typo is an error instead of silently lost data.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated, Any, Literal
+
+import msgspec
+
+PROTOCOL_VERSION = 1
+SUPPORTED_PROTOCOLS = (1,)
+MAX_MUTATIONS_PER_PUSH = 500
+MAX_PULL_LIMIT = 1000
+
+Seq = Annotated[int, msgspec.Meta(ge=0)]
+Version = Annotated[int, msgspec.Meta(ge=0)]
+TableName = Annotated[str, msgspec.Meta(min_length=1, max_length=40)]
+
+
+class _Mutation(msgspec.Struct, forbid_unknown_fields=True, tag_field="op", kw_only=True):
+    mutation_id: uuid.UUID
+    seq: Seq
+    table: TableName
+    record_id: uuid.UUID
+
+
+class Create(_Mutation, tag="create"):
+    changes: dict[str, Any]
+    base_version: Version = 0
+
+
+class Update(_Mutation, tag="update"):
+    base_version: Version
+    changes: dict[str, Any]
+
+
+class Delete(_Mutation, tag="delete"):
+    base_version: Version
+    changes: dict[str, Any] = {}
+
+
+Mutation = Create | Update | Delete
+
+
+class PushRequest(msgspec.Struct, forbid_unknown_fields=True):
+    client_id: uuid.UUID
+    protocol_version: int
+    app_version: Annotated[str, msgspec.Meta(max_length=40)]
+    mutations: Annotated[list[Mutation], msgspec.Meta(max_length=MAX_MUTATIONS_PER_PUSH)]
+
+
+Status = Literal["applied", "merged", "conflict", "rejected"]
+
+
+class MutationResult(msgspec.Struct, omit_defaults=True):
+    """``applied``: taken as sent. ``merged``: taken, combined with others' changes made since
+    ``base_version``. ``conflict``: the fields in ``conflict_fields`` kept the server's value and the
+    cadre's is held in conflict ``conflict_id``; other fields were taken. ``rejected``: nothing taken,
+    ``error_code`` and ``reason`` say why; the rest of the batch goes on."""
+
+    mutation_id: uuid.UUID
+    record_id: uuid.UUID
+    status: Status
+    version: int | None = None
+    conflict_fields: list[str] = []
+    conflict_id: uuid.UUID | None = None
+    error_code: str | None = None
+    reason: str | None = None
+
+
+class PushResponse(msgspec.Struct):
+    results: list[MutationResult]
+    protocol_version: int = PROTOCOL_VERSION
+
+
+class Change(msgspec.Struct):
+    """One row as it is now: an upsert carries the full row; a tombstone has ``deleted`` and no row."""
+
+    table: str
+    record_id: uuid.UUID
+    change_seq: int
+    version: int
+    deleted: bool = False
+    row: dict[str, Any] | None = None
+
+
+class Reference(msgspec.Struct):
+    """Reference data a phone needs from its first pull on."""
+
+    bidang: list[dict[str, Any]]
+    desa: list[dict[str, Any]]
+
+
+class PullResponse(msgspec.Struct, omit_defaults=True):
+    changes: list[Change]
+    next_cursor: str
+    has_more: bool
+    reference: Reference | None = None
+    protocol_version: int = PROTOCOL_VERSION
+
+
+class Choice(msgspec.Struct, forbid_unknown_fields=True):
+    """How one conflicting field is settled: the cadre's value, the server's, or a newly typed one."""
+
+    pick: Literal["mine", "theirs", "edited"]
+    value: Any = None
+
+
+class ResolveRequest(msgspec.Struct, forbid_unknown_fields=True):
+    """``fields`` settles a field conflict; ``action`` settles edit-versus-delete:
+    ``keep`` (the record stays, with the cadre's edit for ``edit_deleted``) or ``delete``."""
+
+    fields: dict[str, Choice] = {}
+    action: Literal["keep", "delete"] | None = None
+
+
+push_decoder = msgspec.json.Decoder(PushRequest)

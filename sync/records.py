@@ -1,0 +1,200 @@
+"""The fields a client may send per table, with their types and limits: the typed half of the wire schema.
+
+Every field defaults to ``UNSET`` so a partial update says exactly which fields it changes. Fields the
+server owns (id, version, change_seq, timestamps, authorship, review state, conflict flag, computed
+totals) are not here and so are refused if sent.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from typing import Annotated, Any
+
+import msgspec
+from msgspec import UNSET, UnsetType
+
+from sync.vocabulary import (
+    Jabatan,
+    JenisKelamin,
+    JenisMusyawarah,
+    JenisPengkajian,
+    Pendidikan,
+    PolaPelaksanaan,
+    StatusKader,
+    SumberDana,
+    Unsur,
+)
+
+Name = Annotated[str, msgspec.Meta(min_length=1, max_length=120)]
+Short = Annotated[str, msgspec.Meta(max_length=200)]
+Long = Annotated[str, msgspec.Meta(max_length=20_000)]
+Score = Annotated[int, msgspec.Meta(ge=0, le=10)]  # commonly 1–5; the scale is configurable up to 10
+Count = Annotated[int, msgspec.Meta(ge=0, le=10_000_000)]
+BidangCode = Annotated[str, msgspec.Meta(pattern=r"^[1-5](\.[0-9]{1,2})?$")]
+DesaCode = Annotated[str, msgspec.Meta(pattern=r"^\d{2}\.\d{2}\.\d{2}\.\d{4}$")]
+Sha256 = Annotated[str, msgspec.Meta(pattern=r"^[0-9a-f]{64}$")]
+
+
+class Fields(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True):
+    """Base: ``desa_code`` may be given on create (an admin must; a cadre's defaults to her desa)."""
+
+    desa_code: DesaCode | UnsetType = UNSET
+
+
+class Scores(Fields):
+    skor_dirasakan: Score | None | UnsetType = UNSET
+    skor_parah: Score | None | UnsetType = UNSET
+    skor_pendapatan: Score | None | UnsetType = UNSET
+    skor_sering: Score | None | UnsetType = UNSET
+    skor_potensi: Score | None | UnsetType = UNSET
+    peringkat: Annotated[int, msgspec.Meta(ge=1, le=10_000)] | None | UnsetType = UNSET
+
+
+class DusunFields(Fields):
+    nama: Name | UnsetType = UNSET
+    sebutan: Annotated[str, msgspec.Meta(max_length=40)] | UnsetType = UNSET
+
+
+class KaderFields(Fields):
+    nama: Name | UnsetType = UNSET
+    jenis_kelamin: JenisKelamin | UnsetType = UNSET
+    tanggal_lahir: dt.date | None | UnsetType = UNSET
+    pendidikan: Pendidikan | None | UnsetType = UNSET
+    jabatan: Jabatan | UnsetType = UNSET
+    no_sk: Annotated[str, msgspec.Meta(max_length=80)] | UnsetType = UNSET
+    tanggal_sk: dt.date | None | UnsetType = UNSET
+    periode: Annotated[str, msgspec.Meta(max_length=20)] | UnsetType = UNSET
+    bidang_tugas: Annotated[str, msgspec.Meta(max_length=160)] | UnsetType = UNSET
+    peran: Annotated[list[Short], msgspec.Meta(max_length=20)] | UnsetType = UNSET
+    alamat: Long | UnsetType = UNSET
+    telepon: Annotated[str, msgspec.Meta(max_length=30)] | UnsetType = UNSET
+    status: StatusKader | UnsetType = UNSET
+    pelatihan: Annotated[list[Short], msgspec.Meta(max_length=50)] | UnsetType = UNSET
+
+
+class PengkajianFields(Scores):
+    jenis: JenisPengkajian | UnsetType = UNSET
+    bidang_code: BidangCode | None | UnsetType = UNSET
+    uraian: Annotated[str, msgspec.Meta(min_length=1, max_length=20_000)] | UnsetType = UNSET
+    penyebab: Long | UnsetType = UNSET
+    potensi_tersedia: Long | UnsetType = UNSET
+    usulan_tindakan: Long | UnsetType = UNSET
+    dusun_id: uuid.UUID | None | UnsetType = UNSET
+    kelompok_sumber: Annotated[str, msgspec.Meta(max_length=120)] | UnsetType = UNSET
+    lokasi: Long | UnsetType = UNSET
+    latitude: Annotated[float, msgspec.Meta(ge=-90, le=90)] | None | UnsetType = UNSET
+    longitude: Annotated[float, msgspec.Meta(ge=-180, le=180)] | None | UnsetType = UNSET
+    akurasi_m: Annotated[float, msgspec.Meta(ge=0, le=100_000)] | None | UnsetType = UNSET
+
+
+class Narasumber(msgspec.Struct, forbid_unknown_fields=True):
+    nama: Name
+    unsur: Annotated[str, msgspec.Meta(max_length=60)] = ""
+
+
+class MusyawarahFields(Fields):
+    jenis: JenisMusyawarah | UnsetType = UNSET
+    kelompok: Annotated[str, msgspec.Meta(max_length=80)] | UnsetType = UNSET
+    tanggal: dt.date | UnsetType = UNSET
+    jam_mulai: dt.time | None | UnsetType = UNSET
+    jam_selesai: dt.time | None | UnsetType = UNSET
+    tempat: Short | UnsetType = UNSET
+    dusun_id: uuid.UUID | None | UnsetType = UNSET
+    pimpinan: Annotated[str, msgspec.Meta(max_length=120)] | UnsetType = UNSET
+    pimpinan_unsur: Annotated[str, msgspec.Meta(max_length=60)] | UnsetType = UNSET
+    notulis: Annotated[str, msgspec.Meta(max_length=120)] | UnsetType = UNSET
+    narasumber: Annotated[list[Narasumber], msgspec.Meta(max_length=50)] | UnsetType = UNSET
+    agenda: Long | UnsetType = UNSET
+    notulen: Annotated[str, msgspec.Meta(max_length=100_000)] | UnsetType = UNSET
+    keputusan: Annotated[list[Long], msgspec.Meta(max_length=200)] | UnsetType = UNSET
+    foto: Annotated[list[Sha256], msgspec.Meta(max_length=50)] | UnsetType = UNSET
+
+
+class KehadiranFields(Fields):
+    musyawarah_id: uuid.UUID | UnsetType = UNSET
+    nama: Name | UnsetType = UNSET
+    jenis_kelamin: JenisKelamin | UnsetType = UNSET
+    unsur: Unsur | UnsetType = UNSET
+    dusun_id: uuid.UUID | None | UnsetType = UNSET
+
+
+class UsulanFields(Scores):
+    kegiatan: Annotated[str, msgspec.Meta(min_length=1, max_length=2_000)] | UnsetType = UNSET
+    musyawarah_id: uuid.UUID | None | UnsetType = UNSET
+    pengkajian_id: uuid.UUID | None | UnsetType = UNSET
+    bidang_code: BidangCode | None | UnsetType = UNSET
+    sub_bidang_code: BidangCode | None | UnsetType = UNSET
+    kode_kegiatan: Annotated[str, msgspec.Meta(max_length=20)] | UnsetType = UNSET
+    lokasi: Long | UnsetType = UNSET
+    dusun_id: uuid.UUID | None | UnsetType = UNSET
+    volume: Annotated[float, msgspec.Meta(ge=0, le=1e12)] | None | UnsetType = UNSET
+    satuan: Annotated[str, msgspec.Meta(max_length=30)] | UnsetType = UNSET
+    penerima_laki: Count | None | UnsetType = UNSET
+    penerima_perempuan: Count | None | UnsetType = UNSET
+    penerima_artm: Count | None | UnsetType = UNSET
+    biaya: Annotated[int, msgspec.Meta(ge=0, le=10**15)] | None | UnsetType = UNSET
+    sumber_dana: SumberDana | None | UnsetType = UNSET
+    pola_pelaksanaan: PolaPelaksanaan | None | UnsetType = UNSET
+    sdgs_desa: Annotated[int, msgspec.Meta(ge=1, le=18)] | None | UnsetType = UNSET
+    catatan: Long | UnsetType = UNSET
+
+
+class KomentarFields(Fields):
+    record_table: Annotated[str, msgspec.Meta(max_length=40)] | UnsetType = UNSET
+    record_id: uuid.UUID | UnsetType = UNSET
+    isi: Annotated[str, msgspec.Meta(min_length=1, max_length=5_000)] | UnsetType = UNSET
+
+
+class TableSpec(msgspec.Struct, frozen=True):
+    fields: type[Fields]
+    required: frozenset[str]  # must be present on create
+    append_only: bool = False  # rows only ever grow (comments): never edited, so never in conflict
+    admin_only: bool = False  # kept by the kecamatan: cadres read these rows but do not write them
+    references: tuple[tuple[str, str], ...] = ()  # (field, table) that must exist in the same desa
+
+
+TABLES: dict[str, TableSpec] = {
+    "dusun": TableSpec(DusunFields, frozenset({"nama"}), admin_only=True),
+    "kader": TableSpec(KaderFields, frozenset({"nama", "jenis_kelamin"}), admin_only=True),
+    "pengkajian": TableSpec(PengkajianFields, frozenset({"jenis", "uraian"}), references=(("dusun_id", "dusun"),)),
+    "musyawarah": TableSpec(MusyawarahFields, frozenset({"jenis", "tanggal"}), references=(("dusun_id", "dusun"),)),
+    "kehadiran": TableSpec(
+        KehadiranFields, frozenset({"musyawarah_id", "nama", "jenis_kelamin"}),
+        references=(("musyawarah_id", "musyawarah"), ("dusun_id", "dusun")),
+    ),
+    "usulan": TableSpec(
+        UsulanFields, frozenset({"kegiatan"}),
+        references=(("musyawarah_id", "musyawarah"), ("pengkajian_id", "pengkajian"), ("dusun_id", "dusun")),
+    ),
+    "komentar": TableSpec(KomentarFields, frozenset({"record_table", "record_id", "isi"}), append_only=True),
+}
+
+SCORE_FIELDS = ("skor_dirasakan", "skor_parah", "skor_pendapatan", "skor_sering", "skor_potensi")
+
+
+class FieldError(ValueError):
+    """A mutation's ``changes`` do not fit the table: carries a plain-words reason."""
+
+
+def parse_changes(table: str, changes: dict[str, Any]) -> dict[str, Any]:
+    """Validate ``changes`` for ``table``; returns the given fields as wire values (JSON builtins)."""
+    spec = TABLES.get(table)
+    if spec is None:
+        raise FieldError(f"unknown table {table!r}; known: {', '.join(sorted(TABLES))}")
+    try:
+        parsed = msgspec.convert(changes, spec.fields)
+    except msgspec.ValidationError as e:
+        raise FieldError(str(e)) from None
+    return to_wire(msgspec.structs.asdict(parsed))
+
+
+def to_wire(values: dict[str, Any]) -> dict[str, Any]:
+    """Field values as they travel and as history/conflicts keep them (dates, times and UUIDs as text)."""
+    return msgspec.to_builtins({k: v for k, v in values.items() if v is not UNSET})
+
+
+def score_total(row: dict[str, Any]) -> int | None:
+    scores = [row.get(f) for f in SCORE_FIELDS]
+    given = [s for s in scores if s is not None]
+    return sum(given) if given else None
