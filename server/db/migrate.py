@@ -55,8 +55,12 @@ def compare_type(context, inspected_column, metadata_column, inspected_type, met
     """
     from sqlalchemy.types import NUMERIC
 
-    from server.db.types import UUID, TZDateTime
+    from sqlalchemy.types import TIMESTAMP
+
+    from server.db.types import UUID, NaiveDateTime, TZDateTime
 
     if context.dialect.name == "sqlite" and isinstance(metadata_type, (UUID, TZDateTime)):
         return not isinstance(inspected_type, NUMERIC)
+    if context.dialect.name == "sqlite" and isinstance(metadata_type, NaiveDateTime):
+        return not isinstance(inspected_type, TIMESTAMP)
     return None  # fall back to Alembic's own comparison

@@ -70,9 +70,10 @@ class TZDateTime(types.TypeDecorator[dt.datetime]):
         value = value.astimezone(dt.timezone.utc)
         if dialect.name == "postgresql":
             return value
-        # The exact text Piccolo writes (str() of a UTC datetime), with fixed microseconds so
-        # text order equals time order.
-        return value.isoformat(sep=" ", timespec="microseconds")
+        # Exactly the text Piccolo writes (str() of a UTC datetime: microseconds only when non-zero), so
+        # an equality filter finds rows either ORM wrote. Text order is still time order: "+" sorts
+        # before ".", so 12:00:00+00:00 < 12:00:00.500000+00:00.
+        return str(value)
 
     def process_result_value(self, value: object, dialect: Dialect) -> dt.datetime | None:
         if value is None:
@@ -83,6 +84,29 @@ class TZDateTime(types.TypeDecorator[dt.datetime]):
         if value.tzinfo is None:
             value = value.replace(tzinfo=dt.timezone.utc)
         return value.astimezone(dt.timezone.utc)
+
+
+class NaiveDateTime(types.TypeDecorator[dt.datetime]):
+    """Naive timestamp declared ``TIMESTAMP`` on SQLite (which Piccolo converts; SQLAlchemy's
+    ``DATETIME`` it does not). Only for Piccolo's own admin sessions, which are naive by design."""
+
+    impl = types.DateTime
+    cache_ok = True
+
+    def load_dialect_impl(self, dialect: Dialect) -> types.TypeEngine:
+        if dialect.name == "postgresql":
+            return dialect.type_descriptor(postgresql.TIMESTAMP(timezone=False))
+        return dialect.type_descriptor(_SqliteDeclared("TIMESTAMP"))
+
+    def process_bind_param(self, value: dt.datetime | None, dialect: Dialect) -> object:
+        if value is None or dialect.name == "postgresql":
+            return value
+        return str(value.replace(tzinfo=None))
+
+    def process_result_value(self, value: object, dialect: Dialect) -> dt.datetime | None:
+        if isinstance(value, str):
+            return dt.datetime.fromisoformat(value)
+        return value  # type: ignore[return-value]
 
 
 def utcnow() -> dt.datetime:

@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import Boolean, DateTime, ForeignKey, Integer, String
+from sqlalchemy import Boolean, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from server.db.types import utcnow
+from server.db.types import NaiveDateTime, utcnow
 from server.models.base import Base
 from server.models.enums import Role, checked
 
@@ -62,5 +62,5 @@ class AdminSession(Base):
     token: Mapped[str] = mapped_column(String(100), unique=True)
     user_id: Mapped[int] = mapped_column(Integer)
     # Naive, as Piccolo's SessionsBase writes and compares them.
-    expiry_date: Mapped[dt.datetime] = mapped_column(DateTime(timezone=False))
-    max_expiry_date: Mapped[dt.datetime] = mapped_column(DateTime(timezone=False))
+    expiry_date: Mapped[dt.datetime] = mapped_column(NaiveDateTime())
+    max_expiry_date: Mapped[dt.datetime] = mapped_column(NaiveDateTime())

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import uuid
 
 import msgspec
@@ -10,10 +9,10 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.auth.principal import Principal
-from server.db.types import utcnow
 from server.errors import KaderError
 from server.models import Dusun, Kader, Wilayah
 from server.models.enums import Jabatan, JenisKelamin, StatusKader
+from sync.engine.writer import Actor, Writer
 
 
 class DesaOut(msgspec.Struct):
@@ -72,15 +71,15 @@ async def list_dusun(db: AsyncSession, who: Principal, desa_code: str) -> list[D
 
 async def create_dusun(db: AsyncSession, who: Principal, desa_code: str, id: uuid.UUID | None, nama: str,
                        sebutan: str) -> DusunOut:
+    """An admin defines a dusun; through the one write path, so phones of the desa pull it."""
     who.require_admin()
     await get_desa(db, who, desa_code)
-    now: dt.datetime = utcnow()
-    dusun = Dusun(id=id or uuid.uuid4(), desa_code=desa_code, nama=nama.strip(), sebutan=sebutan.strip() or "Dusun",
-                  created_by=who.user_id, updated_by=who.user_id, created_at=now, updated_at=now)
-    if await db.get(Dusun, dusun.id) is not None:
-        raise KaderError("conflict", f"Dusun {dusun.id} sudah ada.")
-    db.add(dusun)
-    await db.flush()
+    record_id = id or uuid.uuid4()
+    if await db.get(Dusun, record_id) is not None:
+        raise KaderError("conflict", f"Dusun {record_id} sudah ada.")
+    writer = Writer(db, Actor(user_id=who.user_id, role=who.role, scope=who.scope, via="admin"))
+    dusun = await writer.create(Dusun, record_id, desa_code, {"nama": nama.strip(), "sebutan": sebutan.strip() or "Dusun"})
+    await writer.finish()
     return DusunOut(dusun.id, dusun.desa_code, dusun.nama, dusun.sebutan, dusun.version)
 
 

@@ -17,7 +17,7 @@ from server.db.types import utcnow
 from server.models import History, SyncedRow
 from server.scope import covers
 from sync.engine.sequence import allocate
-from sync.engine.tables import TABLE_OF, wire_value
+from sync.engine.tables import TABLE_OF, column_names, wire_value
 from sync.merge import _same
 from sync.records import TABLES, score_total
 from sync.vocabulary import Role
@@ -101,6 +101,13 @@ class Writer:
         row.deleted_at = None
         self._bump(row, "restore", {"deleted_at": [old, None]}, mutation_id, utcnow())
 
+    def adopt(self, row: SyncedRow) -> None:
+        """Record a row built elsewhere (the demo seed) as created: history entry and change number."""
+        system = {"id", "desa_code", "version", "change_seq", "created_at", "updated_at", "deleted_at",
+                  "created_by", "updated_by", "has_conflict"}
+        changes = {k: [None, wire_value(getattr(row, k))] for k in column_names(type(row)) if k not in system}
+        self._record(row, "create", changes, None, row.created_at, user_id=row.created_by)
+
     async def finish(self) -> None:
         """Number this transaction's changes (see ``sequence.allocate``) and write them out."""
         if not self._pending:
@@ -120,9 +127,9 @@ class Writer:
         self._record(row, op, changes, mutation_id, now)
 
     def _record(self, row: SyncedRow, op: str, changes: dict[str, list[Any]], mutation_id: uuid.UUID | None,
-                now: dt.datetime) -> None:
+                now: dt.datetime, user_id: int | None = None) -> None:
         entry = History(table_name=TABLE_OF[type(row)], record_id=row.id, desa_code=row.desa_code,
-                        version=row.version, change_seq=0, op=op, user_id=self.actor.user_id,
+                        version=row.version, change_seq=0, op=op, user_id=user_id or self.actor.user_id,
                         client_id=self.actor.client_id, mutation_id=mutation_id, via=self.actor.via,
                         changes=changes, at=now)
         self.db.add(entry)

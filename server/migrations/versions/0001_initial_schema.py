@@ -25,8 +25,8 @@ def upgrade() -> None:
     sa.Column('id', sa.Integer(), autoincrement=True, nullable=False),
     sa.Column('token', sa.String(length=100), nullable=False),
     sa.Column('user_id', sa.Integer(), nullable=False),
-    sa.Column('expiry_date', sa.DateTime(), nullable=False),
-    sa.Column('max_expiry_date', sa.DateTime(), nullable=False),
+    sa.Column('expiry_date', server.db.types.NaiveDateTime(), nullable=False),
+    sa.Column('max_expiry_date', server.db.types.NaiveDateTime(), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_admin_sessions')),
     sa.UniqueConstraint('token', name=op.f('uq_admin_sessions_token'))
     )
