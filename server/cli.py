@@ -73,6 +73,11 @@ def _parser() -> argparse.ArgumentParser:
 
     _user_parsers(commands.add_parser("user", help="accounts of cadres and admins"))
     commands.add_parser("demo", help="seed demo data (once)").set_defaults(command=cmd_demo)
+    sync = commands.add_parser("sync", help="sync housekeeping").add_subparsers(required=True, metavar="ACTION")
+    purge = sync.add_parser("purge", help="delete tombstones older than the retention window; phones with older "
+                            "cursors are told to resync")
+    purge.add_argument("--days", type=int, default=365, help="retention window in days (default 365)")
+    purge.set_defaults(command=cmd_sync_purge)
     return parser
 
 
@@ -139,6 +144,19 @@ def cmd_user_revoke_devices(args: argparse.Namespace, settings: Settings) -> int
     upgrade(settings.database_url)
     revoked = in_transaction(settings, lambda s: auth.revoke_devices(s, args.username))
     print(f"{revoked} perangkat dicabut untuk {args.username}.")
+    return 0
+
+
+def cmd_sync_purge(args: argparse.Namespace, settings: Settings) -> int:
+    import datetime as dt
+
+    from sync.engine.retention import purge
+
+    if args.days < 1:
+        raise KaderError("validation_failed", "--days must be at least 1.")
+    upgrade(settings.database_url)
+    counts = in_transaction(settings, lambda s: purge(s, dt.timedelta(days=args.days)))
+    print("Dihapus: " + ", ".join(f"{name} {n}" for name, n in counts.items()))
     return 0
 
 

@@ -7,8 +7,8 @@ from sqlalchemy import ColumnElement
 from sqlalchemy.orm import InstrumentedAttribute
 
 from server.errors import KaderError
-from server.scope import covers, within
 from server.models.enums import Role
+from server.scope import covers, within
 
 
 class Principal(msgspec.Struct, frozen=True):

@@ -69,7 +69,8 @@ async def _count_failure(db: AsyncSession, settings: Settings, user_id: int, now
     over = failures - settings.login_max_failures
     if over >= 0:
         seconds = min(30 * 2**over, settings.login_lock_seconds_max)
-        await db.execute(update(User).where(User.id == user_id).values(locked_until=now + dt.timedelta(seconds=seconds)))
+        until = now + dt.timedelta(seconds=seconds)
+        await db.execute(update(User).where(User.id == user_id).values(locked_until=until))
     await db.commit()
 
 
@@ -93,7 +94,9 @@ async def principal_for_token(db: AsyncSession, token: str) -> Principal | None:
 
 
 async def revoke_device(db: AsyncSession, device_id: int) -> None:
-    await db.execute(update(Device).where(Device.id == device_id, Device.revoked_at.is_(None)).values(revoked_at=utcnow()))
+    await db.execute(
+        update(Device).where(Device.id == device_id, Device.revoked_at.is_(None)).values(revoked_at=utcnow())
+    )
 
 
 async def revoke_devices(db: AsyncSession, username: str) -> int:

@@ -53,9 +53,7 @@ def compare_type(context, inspected_column, metadata_column, inspected_type, met
     default comparison would report a change on every run. (tests/server/test_migrations.py checks the
     declared text itself through PRAGMA table_info.)
     """
-    from sqlalchemy.types import NUMERIC
-
-    from sqlalchemy.types import TIMESTAMP
+    from sqlalchemy.types import NUMERIC, TIMESTAMP
 
     from server.db.types import UUID, NaiveDateTime, TZDateTime
 

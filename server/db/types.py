@@ -67,7 +67,7 @@ class TZDateTime(types.TypeDecorator[dt.datetime]):
             return None
         if value.tzinfo is None:
             raise ValueError("naive datetime refused: give it a time zone")
-        value = value.astimezone(dt.timezone.utc)
+        value = value.astimezone(dt.UTC)
         if dialect.name == "postgresql":
             return value
         # Exactly the text Piccolo writes (str() of a UTC datetime: microseconds only when non-zero), so
@@ -82,8 +82,8 @@ class TZDateTime(types.TypeDecorator[dt.datetime]):
             value = dt.datetime.fromisoformat(value)
         assert isinstance(value, dt.datetime)
         if value.tzinfo is None:
-            value = value.replace(tzinfo=dt.timezone.utc)
-        return value.astimezone(dt.timezone.utc)
+            value = value.replace(tzinfo=dt.UTC)
+        return value.astimezone(dt.UTC)
 
 
 class NaiveDateTime(types.TypeDecorator[dt.datetime]):
@@ -110,4 +110,4 @@ class NaiveDateTime(types.TypeDecorator[dt.datetime]):
 
 
 def utcnow() -> dt.datetime:
-    return dt.datetime.now(dt.timezone.utc)
+    return dt.datetime.now(dt.UTC)

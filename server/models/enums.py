@@ -7,18 +7,18 @@ from enum import StrEnum
 from sqlalchemy import Enum
 
 from sync.vocabulary import (  # noqa: F401  (re-exported for the models)
-    WilayahKind,
-    JenisKelamin,
-    Pendidikan,
     Jabatan,
-    StatusKader,
-    Role,
-    JenisPengkajian,
+    JenisKelamin,
     JenisMusyawarah,
-    Unsur,
-    SumberDana,
+    JenisPengkajian,
+    Pendidikan,
     PolaPelaksanaan,
     ReviewState,
+    Role,
+    StatusKader,
+    SumberDana,
+    Unsur,
+    WilayahKind,
 )
 
 

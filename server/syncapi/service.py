@@ -17,7 +17,14 @@ from sync.engine import push as push_engine
 from sync.engine import resolve as resolve_engine
 from sync.engine.tables import MODELS
 from sync.engine.writer import Actor
-from sync.protocol import MAX_PULL_LIMIT, SUPPORTED_PROTOCOLS, PullResponse, PushRequest, PushResponse, ResolveRequest
+from sync.protocol import (
+    MAX_PULL_LIMIT,
+    SUPPORTED_PROTOCOLS,
+    PullResponse,
+    PushRequest,
+    PushResponse,
+    ResolveRequest,
+)
 
 _STATUS_OF = {"not_found": "not_found", "already_resolved": "already_resolved", "missing_fields": "missing_fields",
               "invalid_fields": "invalid_fields"}

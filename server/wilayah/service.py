@@ -78,7 +78,8 @@ async def create_dusun(db: AsyncSession, who: Principal, desa_code: str, id: uui
     if await db.get(Dusun, record_id) is not None:
         raise KaderError("conflict", f"Dusun {record_id} sudah ada.")
     writer = Writer(db, Actor(user_id=who.user_id, role=who.role, scope=who.scope, via="admin"))
-    dusun = await writer.create(Dusun, record_id, desa_code, {"nama": nama.strip(), "sebutan": sebutan.strip() or "Dusun"})
+    values = {"nama": nama.strip(), "sebutan": sebutan.strip() or "Dusun"}
+    dusun = await writer.create(Dusun, record_id, desa_code, values)
     await writer.finish()
     return DusunOut(dusun.id, dusun.desa_code, dusun.nama, dusun.sebutan, dusun.version)
 

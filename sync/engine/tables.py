@@ -7,7 +7,17 @@ from typing import Any
 import msgspec
 from sqlalchemy import inspect
 
-from server.models import Conflict, Dusun, Kader, Kehadiran, Komentar, Musyawarah, Pengkajian, SyncedRow, Usulan
+from server.models import (
+    Conflict,
+    Dusun,
+    Kader,
+    Kehadiran,
+    Komentar,
+    Musyawarah,
+    Pengkajian,
+    SyncedRow,
+    Usulan,
+)
 
 MODELS: dict[str, type[SyncedRow]] = {
     "dusun": Dusun,

@@ -113,7 +113,7 @@ class Writer:
         if not self._pending:
             return
         seqs = await allocate(self.db, len(self._pending))
-        for (row, entry), seq in zip(self._pending, seqs):
+        for (row, entry), seq in zip(self._pending, seqs, strict=True):
             row.change_seq = seq
             entry.change_seq = seq
         self._pending.clear()

@@ -123,6 +123,12 @@ def test_wilayah_load_of_an_unknown_code_fails_plainly(sqlite_install: Install) 
     assert sqlite_install.store.scalar("SELECT count(*) FROM wilayah") == 0
 
 
+def test_sync_purge_reports_what_it_removed_and_refuses_a_zero_window(sqlite_install: Install) -> None:
+    assert "pengkajian 0" in sqlite_install.ok("sync", "purge", "--days", "30")
+    refused = sqlite_install.kader("sync", "purge", "--days", "0")
+    assert refused.returncode == 2 and "--days" in refused.stderr
+
+
 def _written(output: str) -> int:
     match = re.search(r"(\d+) wilayah ditulis", output)
     assert match, output

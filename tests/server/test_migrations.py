@@ -18,9 +18,8 @@ def test_the_database_is_at_the_head_revision(store: Store) -> None:
 def test_migrated_schema_matches_the_models(store: Store) -> None:
     async def diff(s: AsyncSession) -> list:
         conn = await s.connection()
-        return await conn.run_sync(
-            lambda c: compare_metadata(MigrationContext.configure(c, opts={"compare_type": compare_type}), Base.metadata)
-        )
+        opts = {"compare_type": compare_type}
+        return await conn.run_sync(lambda c: compare_metadata(MigrationContext.configure(c, opts=opts), Base.metadata))
 
     assert store.run(diff) == []
 

@@ -51,17 +51,18 @@ async def _add(s: AsyncSession, row: object) -> None:
 
 def test_time_ordering_survives_storage(store: Store) -> None:
     desa = DESA_GANRA
-    base = dt.datetime(2026, 3, 1, 12, 0, tzinfo=dt.timezone.utc)
-    stamps = [base + dt.timedelta(microseconds=m) for m in (0, 1, 500000)] + [base.astimezone(WITA) - dt.timedelta(seconds=1)]
+    base = dt.datetime(2026, 3, 1, 12, 0, tzinfo=dt.UTC)
+    stamps = [base + dt.timedelta(microseconds=m) for m in (0, 1, 500000)]
+    stamps.append(base.astimezone(WITA) - dt.timedelta(seconds=1))
     ids = [uuid.uuid4() for _ in stamps]
 
     async def write(s: AsyncSession) -> None:
-        for i, at in zip(ids, stamps):
+        for i, at in zip(ids, stamps, strict=True):
             s.add(Dusun(id=i, desa_code=desa, nama=f"Urut {at.isoformat()}", created_at=at, updated_at=at))
 
     store.run(write)
     ordered = store.run(lambda s: _ids_by_time(s, ids))
-    assert ordered == [i for _, i in sorted(zip(stamps, ids))]
+    assert ordered == [i for _, i in sorted(zip(stamps, ids, strict=True))]
 
 
 async def _ids_by_time(s: AsyncSession, ids: list[uuid.UUID]) -> list[uuid.UUID]:
@@ -86,7 +87,8 @@ def test_json_lists_dates_and_enums_round_trip(store: Store) -> None:
     kader = store.run(lambda s: s.get(Kader, kid))
     assert kader.peran == ["pemberdayaan masyarakat", "posyandu"] and kader.tanggal_sk == dt.date(2020, 7, 1)
     musy = store.run(lambda s: s.get(Musyawarah, mid))
-    assert musy.keputusan[0] == "Drainase jadi prioritas 1" and musy.narasumber == [{"nama": "Pak Camat", "unsur": "pemerintah"}]
+    assert musy.keputusan[0] == "Drainase jadi prioritas 1"
+    assert musy.narasumber == [{"nama": "Pak Camat", "unsur": "pemerintah"}]
     assert musy.jam_mulai == dt.time(9, 0) and musy.review_state == ReviewState.diajukan
     hadir = store.run(lambda s: s.get(Kehadiran, hid))
     assert hadir.unsur == Unsur.perempuan and hadir.jenis_kelamin == JenisKelamin.P

@@ -52,9 +52,9 @@ def test_a_retried_push_changes_nothing_and_answers_the_same(kader: Device, stor
     again = kader.push_raw(batch)
     assert first.status_code == again.status_code == 200
     assert first.json() == again.json()
-    ids = [m["record_id"] for m in batch]
-    assert store.scalar(f"SELECT count(*) FROM history WHERE record_id IN ({','.join(':i%d' % n for n in range(3))})",
-                        **{f"i{n}": _db_id(store, i) for n, i in enumerate(ids)}) == 3
+    ids = {f"i{n}": _db_id(store, m["record_id"]) for n, m in enumerate(batch)}
+    placeholders = ", ".join(f":{name}" for name in ids)
+    assert store.scalar(f"SELECT count(*) FROM history WHERE record_id IN ({placeholders})", **ids) == 3
 
 
 def _db_id(store: Store, rid: str) -> object:
@@ -175,7 +175,7 @@ def test_references_must_stay_inside_the_desa(server: LiveServer, store: Store, 
 def test_attendance_added_on_two_phones_is_the_union(kader: Device, kader2: Device, store: Store) -> None:
     musy = created(kader, "musyawarah", {"jenis": "musyawarah_dusun", "tanggal": "2026-02-10"})
     lines = [("Made Wirawan", "L"), ("Ni Kadek Ayu", "P"), ("Ketut Suarta", "L")]
-    for device, (nama, jk) in zip([kader, kader2, kader], lines):
+    for device, (nama, jk) in zip([kader, kader2, kader], lines, strict=True):
         [r] = device.push(mutation("create", "kehadiran", uuid.uuid4(),
                                    {"musyawarah_id": str(musy), "nama": nama, "jenis_kelamin": jk, "unsur": "KPM"}))
         assert r["status"] == "applied"
