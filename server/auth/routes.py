@@ -5,12 +5,12 @@ from __future__ import annotations
 from typing import Annotated
 
 import msgspec
-from litestar import Controller, Request, get, post
+from litestar import Controller, get, post
 from litestar.datastructures import State
-from sqlalchemy.ext.asyncio import AsyncSession
+from litestar.params import JSONBody
 
 from server.auth import service
-from server.auth.principal import Principal
+from server.http import DB, Caller
 from server.models import User
 
 
@@ -25,14 +25,14 @@ class AuthController(Controller):
     tags = ["auth"]
 
     @post("/login", operation_id="login", status_code=200, summary="Log in and receive a long-lived device token")
-    async def login(self, data: LoginRequest, db: AsyncSession, state: State) -> service.LoginResult:
+    async def login(self, data: JSONBody[LoginRequest], db: DB, state: State) -> service.LoginResult:
         return await service.login(db, state.settings, data.username, data.password, data.device_name)
 
     @post("/logout", operation_id="logout", status_code=204, summary="Revoke this device's token")
-    async def logout(self, request: Request[Principal, str, State], db: AsyncSession) -> None:
+    async def logout(self, request: Caller, db: DB) -> None:
         await service.revoke_device(db, request.user.device_id)
 
     @get("/me", operation_id="me", summary="The logged-in account and its scope")
-    async def me(self, request: Request[Principal, str, State], db: AsyncSession) -> service.UserInfo:
+    async def me(self, request: Caller, db: DB) -> service.UserInfo:
         user = await db.get_one(User, request.user.user_id)
         return await service.user_info(db, user)

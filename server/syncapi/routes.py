@@ -5,16 +5,14 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from litestar import Controller, Request, get, post
+from litestar import Controller, get, post
 from litestar.datastructures import State
-from sqlalchemy.ext.asyncio import AsyncSession
+from litestar.params import FromPath, FromQuery, JSONBody
 
-from server.auth.principal import Principal
+from server.http import DB, Caller
 from server.syncapi import service
 from server.syncapi.body import read_body
 from sync.protocol import PROTOCOL_VERSION, PullResponse, PushResponse, ResolveRequest
-
-Req = Request[Principal, str, State]
 
 
 class SyncController(Controller):
@@ -23,22 +21,22 @@ class SyncController(Controller):
 
     @post("/push", operation_id="push", status_code=200,
           summary="Apply a batch of mutations from one client (JSON body, gzip allowed)")
-    async def push(self, request: Req, db: AsyncSession, state: State) -> PushResponse:
+    async def push(self, request: Caller, db: DB, state: State) -> PushResponse:
         return await service.push(db, request.user, await read_body(request, state.settings.max_body_bytes))
 
     @get("/pull", operation_id="pull", summary="Changes after a cursor, within the caller's scope")
-    async def pull(self, request: Req, db: AsyncSession, cursor: str | None = None, limit: int = 200,
-                   protocol_version: int = PROTOCOL_VERSION) -> PullResponse:
+    async def pull(self, request: Caller, db: DB, cursor: FromQuery[str | None] = None, limit: FromQuery[int] = 200,
+                   protocol_version: FromQuery[int] = PROTOCOL_VERSION) -> PullResponse:
         return await service.pull(db, request.user, cursor, limit, protocol_version)
 
     @post("/conflicts/{conflict_id:uuid}/resolve", operation_id="resolveConflict", status_code=200,
           summary="Settle a conflict field by field (mine, theirs or an edited value)")
-    async def resolve(self, request: Req, db: AsyncSession, conflict_id: uuid.UUID,
-                      data: ResolveRequest) -> dict[str, Any]:
+    async def resolve(self, request: Caller, db: DB, conflict_id: FromPath[uuid.UUID],
+                      data: JSONBody[ResolveRequest]) -> dict[str, Any]:
         return await service.resolve(db, request.user, conflict_id, data)
 
     @get("/records/{table:str}/{record_id:uuid}/history", operation_id="recordHistory",
          summary="Every accepted change of one record: who, when, which fields, old and new")
-    async def history(self, request: Req, db: AsyncSession, table: str,
-                      record_id: uuid.UUID) -> list[service.HistoryEntry]:
+    async def history(self, request: Caller, db: DB, table: FromPath[str],
+                      record_id: FromPath[uuid.UUID]) -> list[service.HistoryEntry]:
         return await service.history(db, request.user, table, record_id)

@@ -6,10 +6,10 @@ import uuid
 from typing import Annotated
 
 import msgspec
-from litestar import Controller, Request, get, post
-from sqlalchemy.ext.asyncio import AsyncSession
+from litestar import Controller, get, post
+from litestar.params import FromPath, JSONBody
 
-from server.auth.principal import Principal
+from server.http import DB, Caller
 from server.wilayah import service
 from server.wilayah.service import DesaOut, DusunOut, KaderOut
 
@@ -27,18 +27,18 @@ class DesaController(Controller):
     tags = ["wilayah"]
 
     @get("/", operation_id="listDesa", summary="Desa and kelurahan within the caller's scope")
-    async def list_desa(self, request: Request[Principal, str, object], db: AsyncSession) -> list[DesaOut]:
+    async def list_desa(self, request: Caller, db: DB) -> list[DesaOut]:
         return await service.list_desa(db, request.user)
 
     @get("/{code:str}/dusun", operation_id="listDusun", summary="Dusun of one desa")
-    async def list_dusun(self, request: Request[Principal, str, object], db: AsyncSession, code: str) -> list[DusunOut]:
+    async def list_dusun(self, request: Caller, db: DB, code: FromPath[str]) -> list[DusunOut]:
         return await service.list_dusun(db, request.user, code)
 
     @post("/{code:str}/dusun", operation_id="createDusun", summary="Add a dusun to a desa (admin)")
-    async def create_dusun(self, request: Request[Principal, str, object], db: AsyncSession, code: str,
-                           data: DusunIn) -> DusunOut:
+    async def create_dusun(self, request: Caller, db: DB, code: FromPath[str],
+                           data: JSONBody[DusunIn]) -> DusunOut:
         return await service.create_dusun(db, request.user, code, data.id, data.nama, data.sebutan)
 
     @get("/{code:str}/kader", operation_id="listKader", summary="The kader register of one desa")
-    async def list_kader(self, request: Request[Principal, str, object], db: AsyncSession, code: str) -> list[KaderOut]:
+    async def list_kader(self, request: Caller, db: DB, code: FromPath[str]) -> list[KaderOut]:
         return await service.list_kader(db, request.user, code)
