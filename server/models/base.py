@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 
-from sqlalchemy import BigInteger, Boolean, ForeignKey, Integer, MetaData, String
+from sqlalchemy import BigInteger, Boolean, ForeignKey, Index, Integer, MetaData, String
 from sqlalchemy.orm import DeclarativeBase, Mapped, declared_attr, mapped_column
 
 from server.db.types import UUID, TZDateTime, utcnow
@@ -40,6 +40,11 @@ class SyncedRow:
     deleted_at: Mapped[dt.datetime | None] = mapped_column(default=None, sort_order=100)
     # Set while an unresolved conflict exists for this row (see server.models.sync.Conflict).
     has_conflict: Mapped[bool] = mapped_column(Boolean, default=False, sort_order=-60)
+
+    @declared_attr.directive
+    def __table_args__(cls) -> tuple[Index, ...]:
+        # A pull reads "this desa's rows changed after the cursor, oldest first".
+        return (Index(f"ix_{cls.__tablename__}_desa_code_change_seq", "desa_code", "change_seq"),)
 
     @declared_attr
     def desa_code(cls) -> Mapped[str]:

@@ -12,6 +12,7 @@ from alembic import op
 
 import server.db.types
 
+
 revision = '0001'
 down_revision = None
 branch_labels = None
@@ -116,6 +117,7 @@ def upgrade() -> None:
     with op.batch_alter_table('conflicts', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_conflicts_change_seq'), ['change_seq'], unique=False)
         batch_op.create_index(batch_op.f('ix_conflicts_desa_code'), ['desa_code'], unique=False)
+        batch_op.create_index('ix_conflicts_desa_code_change_seq', ['desa_code', 'change_seq'], unique=False)
         batch_op.create_index(batch_op.f('ix_conflicts_record_id'), ['record_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_conflicts_resolved_at'), ['resolved_at'], unique=False)
 
@@ -155,6 +157,7 @@ def upgrade() -> None:
     with op.batch_alter_table('dusun', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_dusun_change_seq'), ['change_seq'], unique=False)
         batch_op.create_index(batch_op.f('ix_dusun_desa_code'), ['desa_code'], unique=False)
+        batch_op.create_index('ix_dusun_desa_code_change_seq', ['desa_code', 'change_seq'], unique=False)
 
     op.create_table('history',
     sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
@@ -213,6 +216,7 @@ def upgrade() -> None:
     with op.batch_alter_table('kader', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_kader_change_seq'), ['change_seq'], unique=False)
         batch_op.create_index(batch_op.f('ix_kader_desa_code'), ['desa_code'], unique=False)
+        batch_op.create_index('ix_kader_desa_code_change_seq', ['desa_code', 'change_seq'], unique=False)
 
     op.create_table('komentar',
     sa.Column('id', server.db.types.UUID(), nullable=False),
@@ -236,6 +240,7 @@ def upgrade() -> None:
     with op.batch_alter_table('komentar', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_komentar_change_seq'), ['change_seq'], unique=False)
         batch_op.create_index(batch_op.f('ix_komentar_desa_code'), ['desa_code'], unique=False)
+        batch_op.create_index('ix_komentar_desa_code_change_seq', ['desa_code', 'change_seq'], unique=False)
         batch_op.create_index(batch_op.f('ix_komentar_record_id'), ['record_id'], unique=False)
 
     op.create_table('musyawarah',
@@ -279,6 +284,7 @@ def upgrade() -> None:
     with op.batch_alter_table('musyawarah', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_musyawarah_change_seq'), ['change_seq'], unique=False)
         batch_op.create_index(batch_op.f('ix_musyawarah_desa_code'), ['desa_code'], unique=False)
+        batch_op.create_index('ix_musyawarah_desa_code_change_seq', ['desa_code', 'change_seq'], unique=False)
         batch_op.create_index(batch_op.f('ix_musyawarah_dusun_id'), ['dusun_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_musyawarah_review_state'), ['review_state'], unique=False)
 
@@ -328,6 +334,7 @@ def upgrade() -> None:
     with op.batch_alter_table('pengkajian', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_pengkajian_change_seq'), ['change_seq'], unique=False)
         batch_op.create_index(batch_op.f('ix_pengkajian_desa_code'), ['desa_code'], unique=False)
+        batch_op.create_index('ix_pengkajian_desa_code_change_seq', ['desa_code', 'change_seq'], unique=False)
         batch_op.create_index(batch_op.f('ix_pengkajian_dusun_id'), ['dusun_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_pengkajian_review_state'), ['review_state'], unique=False)
 
@@ -374,6 +381,7 @@ def upgrade() -> None:
     with op.batch_alter_table('kehadiran', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_kehadiran_change_seq'), ['change_seq'], unique=False)
         batch_op.create_index(batch_op.f('ix_kehadiran_desa_code'), ['desa_code'], unique=False)
+        batch_op.create_index('ix_kehadiran_desa_code_change_seq', ['desa_code', 'change_seq'], unique=False)
         batch_op.create_index(batch_op.f('ix_kehadiran_musyawarah_id'), ['musyawarah_id'], unique=False)
 
     op.create_table('processed_mutations',
@@ -443,6 +451,7 @@ def upgrade() -> None:
     with op.batch_alter_table('usulan', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_usulan_change_seq'), ['change_seq'], unique=False)
         batch_op.create_index(batch_op.f('ix_usulan_desa_code'), ['desa_code'], unique=False)
+        batch_op.create_index('ix_usulan_desa_code_change_seq', ['desa_code', 'change_seq'], unique=False)
         batch_op.create_index(batch_op.f('ix_usulan_dusun_id'), ['dusun_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_usulan_review_state'), ['review_state'], unique=False)
 
@@ -499,6 +508,7 @@ def downgrade() -> None:
     with op.batch_alter_table('usulan', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_usulan_review_state'))
         batch_op.drop_index(batch_op.f('ix_usulan_dusun_id'))
+        batch_op.drop_index('ix_usulan_desa_code_change_seq')
         batch_op.drop_index(batch_op.f('ix_usulan_desa_code'))
         batch_op.drop_index(batch_op.f('ix_usulan_change_seq'))
 
@@ -509,6 +519,7 @@ def downgrade() -> None:
     op.drop_table('processed_mutations')
     with op.batch_alter_table('kehadiran', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_kehadiran_musyawarah_id'))
+        batch_op.drop_index('ix_kehadiran_desa_code_change_seq')
         batch_op.drop_index(batch_op.f('ix_kehadiran_desa_code'))
         batch_op.drop_index(batch_op.f('ix_kehadiran_change_seq'))
 
@@ -520,6 +531,7 @@ def downgrade() -> None:
     with op.batch_alter_table('pengkajian', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_pengkajian_review_state'))
         batch_op.drop_index(batch_op.f('ix_pengkajian_dusun_id'))
+        batch_op.drop_index('ix_pengkajian_desa_code_change_seq')
         batch_op.drop_index(batch_op.f('ix_pengkajian_desa_code'))
         batch_op.drop_index(batch_op.f('ix_pengkajian_change_seq'))
 
@@ -527,17 +539,20 @@ def downgrade() -> None:
     with op.batch_alter_table('musyawarah', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_musyawarah_review_state'))
         batch_op.drop_index(batch_op.f('ix_musyawarah_dusun_id'))
+        batch_op.drop_index('ix_musyawarah_desa_code_change_seq')
         batch_op.drop_index(batch_op.f('ix_musyawarah_desa_code'))
         batch_op.drop_index(batch_op.f('ix_musyawarah_change_seq'))
 
     op.drop_table('musyawarah')
     with op.batch_alter_table('komentar', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_komentar_record_id'))
+        batch_op.drop_index('ix_komentar_desa_code_change_seq')
         batch_op.drop_index(batch_op.f('ix_komentar_desa_code'))
         batch_op.drop_index(batch_op.f('ix_komentar_change_seq'))
 
     op.drop_table('komentar')
     with op.batch_alter_table('kader', schema=None) as batch_op:
+        batch_op.drop_index('ix_kader_desa_code_change_seq')
         batch_op.drop_index(batch_op.f('ix_kader_desa_code'))
         batch_op.drop_index(batch_op.f('ix_kader_change_seq'))
 
@@ -549,6 +564,7 @@ def downgrade() -> None:
 
     op.drop_table('history')
     with op.batch_alter_table('dusun', schema=None) as batch_op:
+        batch_op.drop_index('ix_dusun_desa_code_change_seq')
         batch_op.drop_index(batch_op.f('ix_dusun_desa_code'))
         batch_op.drop_index(batch_op.f('ix_dusun_change_seq'))
 
@@ -560,6 +576,7 @@ def downgrade() -> None:
     with op.batch_alter_table('conflicts', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_conflicts_resolved_at'))
         batch_op.drop_index(batch_op.f('ix_conflicts_record_id'))
+        batch_op.drop_index('ix_conflicts_desa_code_change_seq')
         batch_op.drop_index(batch_op.f('ix_conflicts_desa_code'))
         batch_op.drop_index(batch_op.f('ix_conflicts_change_seq'))
 
