@@ -21,6 +21,7 @@ from server.auth.routes import AuthController
 from server.db.session import Database, provide_db
 from server.errors import EXCEPTION_HANDLERS
 from server.health.routes import health
+from server.reviews.routes import set_review
 from server.settings import Settings
 from server.syncapi.routes import SyncController
 from server.wilayah.routes import DesaController
@@ -42,7 +43,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
 
     api = Router(
         path="/api",
-        route_handlers=[health, AuthController, DesaController, SyncController],
+        route_handlers=[health, AuthController, DesaController, SyncController, set_review],
         dependencies={"db": Provide(provide_db)},
         middleware=[DefineMiddleware(DeviceTokenMiddleware, exclude=PUBLIC_PATHS)],
     )
