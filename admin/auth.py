@@ -9,7 +9,6 @@ lets active, unlocked users of role ``admin`` in.
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
 from piccolo.apps.user.tables import BaseUser

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import Table, delete, select
+from sqlalchemy import Column, Table, delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.db.types import utcnow
@@ -32,7 +32,7 @@ async def purge(db: AsyncSession, older_than: dt.timedelta) -> dict[str, int]:
     for name in PURGE_ORDER:
         model = MODELS[name]
         due = select(model.id, model.change_seq).where(model.deleted_at.is_not(None), model.deleted_at < cutoff)
-        for ref_table, ref_column in _references_to(model.__table__):
+        for ref_column in _references_to(model.__table__):
             due = due.where(model.id.not_in(select(ref_column).where(ref_column.is_not(None))))
         rows = (await db.execute(due)).all()
         if rows:
@@ -45,8 +45,7 @@ async def purge(db: AsyncSession, older_than: dt.timedelta) -> dict[str, int]:
     return counts
 
 
-def _references_to(table: Table):  # type: ignore[no-untyped-def]
-    for other in Base.metadata.sorted_tables:
-        for fk in other.foreign_keys:
-            if fk.column.table is table:
-                yield other, fk.parent
+def _references_to(table: Table) -> list[Column]:
+    """Every foreign-key column, in any table, that points at ``table``."""
+    return [fk.parent for other in Base.metadata.sorted_tables for fk in other.foreign_keys
+            if fk.column.table is table]
