@@ -67,7 +67,7 @@ async def push(db: AsyncSession, who: Principal, body: bytes) -> PushResponse:
 
 
 async def pull(db: AsyncSession, who: Principal, cursor: str | None, limit: int,
-               protocol_version: int) -> PullResponse:
+               protocol_version: int, client_id: uuid.UUID | None = None) -> PullResponse:
     if protocol_version not in SUPPORTED_PROTOCOLS:
         raise KaderError("update_required", f"Perbarui aplikasi dulu: protocol_version {protocol_version} "
                          "is not accepted.")
@@ -78,10 +78,13 @@ async def pull(db: AsyncSession, who: Principal, cursor: str | None, limit: int,
         # skipped by the cursor.
         await db.connection(execution_options={"isolation_level": "REPEATABLE READ"})
     try:
-        return await pull_engine.pull(db, actor_for(who), cursor, limit)
+        page = await pull_engine.pull(db, actor_for(who), cursor, limit)
     except pull_engine.ResyncRequired as e:
         raise KaderError("resync_required", f"Sinkron ulang dari awal: {e}. Keep unsent changes and pull "
                          "without a cursor.") from None
+    if client_id is not None:
+        await pull_engine.note_pull(db, actor_for(who, client_id), who.device_id)
+    return page
 
 
 async def resolve(db: AsyncSession, who: Principal, conflict_id: uuid.UUID, request: ResolveRequest,

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import heapq
 
-from sqlalchemy import select
+from sqlalchemy import select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from server.models import Bidang, SyncMeta, Wilayah
+from server.db.types import utcnow
+from server.models import Bidang, SyncClient, SyncMeta, Wilayah
 from server.scope import within
 from sync.engine.tables import PULLED, TABLE_OF, row_to_wire
 from sync.engine.writer import Actor
@@ -64,6 +67,24 @@ async def pull(db: AsyncSession, actor: Actor, cursor: str | None, limit: int) -
     reference = await _reference(db, actor) if after == 0 else None
     return PullResponse(changes=changes, next_cursor=make_cursor(next_seq, actor.scope), has_more=has_more,
                         reference=reference)
+
+
+async def note_pull(db: AsyncSession, actor: Actor, device_id: int | None) -> None:
+    """Remember when this client last pulled (the admin's "last sync"). Bookkeeping only: in a savepoint,
+    so that a clash with the same client's concurrent push (a serialisation error under REPEATABLE READ)
+    costs the timestamp, never the page."""
+    assert actor.client_id is not None
+    try:
+        async with db.begin_nested():
+            insert = postgresql.insert if db.bind.dialect.name == "postgresql" else sqlite.insert
+            await db.execute(insert(SyncClient).values(
+                id=actor.client_id, user_id=actor.user_id, device_id=device_id, created_at=utcnow(),
+                app_version="", protocol_version=1, last_seq=0).on_conflict_do_nothing(index_elements=["id"]))
+            await db.execute(update(SyncClient).where(SyncClient.id == actor.client_id,
+                                                      SyncClient.user_id == actor.user_id)
+                             .values(last_pull_at=utcnow()))
+    except DBAPIError:
+        pass
 
 
 async def _reference(db: AsyncSession, actor: Actor) -> Reference:

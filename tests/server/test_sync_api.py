@@ -266,3 +266,10 @@ def test_a_cadres_correction_sends_a_reviewed_record_back_to_diajukan(kader: Dev
     [r] = kader.push(mutation("update", "pengkajian", rid, {"lokasi": "Dekat pura"}, base_version=1))
     assert r["status"] == "applied"
     assert store.scalar("SELECT review_state FROM pengkajian WHERE id = :i", i=_db_id(store, str(rid))) == "diajukan"
+
+
+def test_a_pull_that_names_its_client_is_remembered_as_its_last_sync(kader: Device, store: Store) -> None:
+    with kader.http() as c:
+        assert c.get("/api/sync/pull", params={"client_id": str(kader.client_id)}).status_code == 200
+    cid = str(kader.client_id) if store.url.startswith("sqlite") else kader.client_id
+    assert store.scalar("SELECT last_pull_at FROM sync_clients WHERE id = :c", c=cid) is not None
