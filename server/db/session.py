@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncGenerator
 from dataclasses import dataclass
 
+from litestar import Request
 from litestar.datastructures import State
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
@@ -24,11 +25,17 @@ class Database:
         return cls(engine, make_sessionmaker(engine), make_sessionmaker(engine, read_only=True))
 
 
-async def provide_db(state: State) -> AsyncGenerator[AsyncSession, None]:
+async def provide_db(state: State, request: Request) -> AsyncGenerator[AsyncSession, None]:
     """Litestar dependency ``db``. Its teardown runs before the response is sent, so a failed commit
-    becomes an error response rather than an acknowledgement of something that was not stored."""
+    becomes an error response rather than an acknowledgement of something that was not stored.
+
+    GET requests begin deferred on SQLite (see ``read_only``): in WAL mode they read alongside a writer
+    instead of queueing for the write lock. Their incidental bookkeeping writes may then fail fast,
+    and are written to tolerate that (sync.engine.pull.note_pull).
+    """
     database: Database = state.database
-    async with database.sessions() as session:
+    sessions = database.read_sessions if request.method == "GET" else database.sessions
+    async with sessions() as session:
         try:
             yield session
         except BaseException:

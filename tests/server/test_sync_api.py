@@ -273,3 +273,27 @@ def test_a_pull_that_names_its_client_is_remembered_as_its_last_sync(kader: Devi
         assert c.get("/api/sync/pull", params={"client_id": str(kader.client_id)}).status_code == 200
     cid = str(kader.client_id) if store.url.startswith("sqlite") else kader.client_id
     assert store.scalar("SELECT last_pull_at FROM sync_clients WHERE id = :c", c=cid) is not None
+
+
+
+def test_a_pull_is_not_held_up_by_a_writer_in_progress(kader: Device, store: Store) -> None:
+    """Readers must not queue behind a long push: WAL readers on SQLite, MVCC on PostgreSQL."""
+    import asyncio
+
+    from sqlalchemy import text
+
+    from server.db.engine import make_engine
+
+    async def pull_while_a_writer_holds_the_lock() -> int:
+        engine = make_engine(store.url)  # its transactions begin IMMEDIATE on SQLite: the write lock
+        try:
+            async with engine.connect() as conn:
+                await conn.execute(text("UPDATE sync_counter SET value = value WHERE id = 1"))
+                with kader.http() as c:
+                    r = await asyncio.to_thread(c.get, "/api/sync/pull", params={"limit": 1}, timeout=10)
+                await conn.rollback()
+                return r.status_code
+        finally:
+            await engine.dispose()
+
+    assert asyncio.run(pull_while_a_writer_holds_the_lock()) == 200
