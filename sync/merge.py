@@ -80,12 +80,12 @@ def merge_create_again(current: Mapping[str, Any], changes: Mapping[str, Any], c
 DeleteDecision = Literal["delete", "already_deleted", "conflict"]
 
 
-def decide_delete(base_version: int, current_version: int, deleted: bool) -> DeleteDecision:
-    """A delete applies only to the version the client saw; deleting what someone edited meanwhile is a
-    conflict (the edit must not vanish unseen)."""
+def decide_delete(edited_since_base: bool, deleted: bool) -> DeleteDecision:
+    """A delete applies only to the record as the client saw it; deleting what someone else edited
+    meanwhile is a conflict (the edit must not vanish unseen)."""
     if deleted:
         return "already_deleted"
-    return "delete" if base_version >= current_version else "conflict"
+    return "conflict" if edited_since_base else "delete"
 
 
 def _same(a: Any, b: Any) -> bool:

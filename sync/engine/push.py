@@ -174,15 +174,8 @@ async def _update(db: AsyncSession, writer: Writer, m: Update | Create, row: Any
         # Edit versus delete: the edit is kept as a conflict, the record stays deleted until a person decides.
         fields = {k: {"base": None, "mine": v, "theirs": None} for k, v in values.items()}
         return await _conflict(db, writer, m, row, "edit_deleted", fields, base)
-    concurrent = row.version > base
-    base_values: dict[str, Any] = {}
-    if concurrent:
-        later = await db.scalars(
-            select(History.changes).where(History.table_name == m.table, History.record_id == row.id,
-                                          History.version > base).order_by(History.version)
-        )
-        base_values = changed_since(later)
-    merge: Merge = merge_update(row_to_wire(row), values, base_values, concurrent)
+    others = await _changes_by_others(db, writer.actor, m.table, row, base)
+    merge: Merge = merge_update(row_to_wire(row), values, changed_since(others), concurrent=bool(others))
     extra = _resubmitted(row, writer.actor) if merge.apply else {}
     if merge.conflicts:
         extra["has_conflict"] = True  # flagged in the same new version as the fields that did apply
@@ -205,12 +198,34 @@ def _resubmitted(row: Any, actor: Actor) -> dict[str, Any]:
 async def _delete(db: AsyncSession, writer: Writer, m: Delete, row: Any) -> MutationResult:
     if m.base_version > row.version:
         raise Rejected("bad_base_version", f"base_version {m.base_version} is newer than the server's {row.version}")
-    decision = decide_delete(m.base_version, row.version, row.deleted_at is not None)
+    edited = bool(await _changes_by_others(db, writer.actor, m.table, row, m.base_version, content_only=True))
+    decision = decide_delete(edited_since_base=edited, deleted=row.deleted_at is not None)
     if decision == "delete":
         await writer.delete(row, mutation_id=m.mutation_id)
     if decision == "conflict":
         return await _conflict(db, writer, m, row, "delete_edited", {}, m.base_version)
     return MutationResult(mutation_id=m.mutation_id, record_id=m.record_id, status="applied", version=row.version)
+
+
+async def _changes_by_others(db: AsyncSession, actor: Actor, table: str, row: Any, base: int,
+                             content_only: bool = False) -> list[dict[str, Any]]:
+    """The ``{field: [old, new]}`` of the versions after ``base`` that this client did not make, oldest first.
+
+    A client has seen its own earlier mutations of a record (they sit before this one in its outbox),
+    so they are never "someone else's change": without this a cadre would conflict with herself when
+    two of her offline edits of one record arrive in one push. ``content_only`` leaves out versions
+    that only raised the conflict flag.
+    """
+    if row.version <= base:
+        return []
+    rows = await db.execute(
+        select(History.changes, History.client_id)
+        .where(History.table_name == table, History.record_id == row.id, History.version > base)
+        .order_by(History.version)
+    )
+    mine = actor.client_id
+    return [changes for changes, client_id in rows
+            if (mine is None or client_id != mine) and not (content_only and set(changes) <= {"has_conflict"})]
 
 
 async def _conflict(db: AsyncSession, writer: Writer, m: Mutation, row: Any, kind: str,

@@ -297,3 +297,12 @@ def test_a_pull_is_not_held_up_by_a_writer_in_progress(kader: Device, store: Sto
             await engine.dispose()
 
     assert asyncio.run(pull_while_a_writer_holds_the_lock()) == 200
+
+
+def test_two_offline_edits_of_one_field_in_one_push_are_not_a_conflict_with_herself(kader: Device) -> None:
+    rid = created(kader)
+    results = kader.push(mutation("update", "pengkajian", rid, {"uraian": "Dua"}, base_version=1),
+                         mutation("update", "pengkajian", rid, {"uraian": "Tiga"}, base_version=1),
+                         mutation("delete", "pengkajian", rid, base_version=1))
+    assert [r["status"] for r in results] == ["applied", "applied", "applied"]
+    assert [r["version"] for r in results] == [2, 3, 4]

@@ -49,12 +49,12 @@ def test_changed_since_takes_each_fields_value_at_the_base() -> None:
 
 
 def test_delete_of_the_version_seen_applies() -> None:
-    assert decide_delete(base_version=3, current_version=3, deleted=False) == "delete"
+    assert decide_delete(edited_since_base=False, deleted=False) == "delete"
 
 
 def test_delete_of_a_record_edited_meanwhile_is_a_conflict() -> None:
-    assert decide_delete(base_version=2, current_version=3, deleted=False) == "conflict"
+    assert decide_delete(edited_since_base=True, deleted=False) == "conflict"
 
 
 def test_deleting_twice_is_harmless() -> None:
-    assert decide_delete(base_version=1, current_version=4, deleted=True) == "already_deleted"
+    assert decide_delete(edited_since_base=True, deleted=True) == "already_deleted"
