@@ -4,15 +4,18 @@ Piccolo's ``BaseUser`` assumes its own PBKDF2 hashes: it re-hashes any password 
 start with ``pbkdf2_sha256`` — in ``__init__`` and ``__setattr__``, so also when it merely loads a user
 row (``objects()``), which the session middleware does on every admin request. The subclass made here
 keeps argon2 hashes as they are, hashes new passwords with argon2 (server.auth.passwords), and only
-lets active, unlocked users of role ``admin`` in.
+lets active, unlocked users of role ``admin`` in. Failed log-ins are counted in the account and lock it
+for a doubling time, by the same rule and settings as the API's log-in (server.auth.service), so the
+lock holds across workers and across both doors.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from piccolo.apps.user.tables import BaseUser
-from piccolo.columns import Timestamptz, Varchar
+from piccolo.columns import Integer, Timestamptz, Varchar
 from piccolo.engine.base import Engine
 from piccolo.table import Table
 from piccolo_api.session_auth.tables import SessionsBase
@@ -38,9 +41,13 @@ class KaderUser(BaseUser):
     locked_until = Timestamptz(null=True, default=None, required=False)
     role = Varchar(length=_USERS.c.role.type.length, choices=Role)
     wilayah_code = Varchar(length=_USERS.c.wilayah_code.type.length)  # the admin's scope
+    failed_logins = Integer(default=0)
 
     # Same rule as server.auth.service.create_user.
     _min_password_length = 8
+    # Same as Settings.login_max_failures / login_lock_seconds_max (set by auth_tables).
+    _max_failures = 5
+    _lock_seconds_max = 900
 
     def __init__(self, **kwargs: Any) -> None:
         password = kwargs.get("password")
@@ -80,22 +87,38 @@ class KaderUser(BaseUser):
             cls.select(cls.id, cls.password, cls.active, cls.admin, cls.role, cls.locked_until)
             .where(cls.username == username).first()
         )
+        now = utcnow()
+        if row is not None and row["locked_until"] is not None and row["locked_until"] > now:
+            return None  # locked: not even a guess is checked
         # verify_password checks against a dummy hash when the user is unknown: same time either way.
         if not passwords.verify_password(row["password"] if row else None, password) or row is None:
+            if row is not None:
+                await cls._count_failure(row["id"], now)
             return None
-        locked = row["locked_until"] is not None and row["locked_until"] > utcnow()
-        if not row["active"] or row["role"] != Role.admin.value or not row["admin"] or locked:
+        if not row["active"] or row["role"] != Role.admin.value or not row["admin"]:
             return None
         # Aware UTC: Piccolo's own login writes a naive local time, which TZDateTime cannot place.
-        await cls.update({cls.last_login: utcnow()}).where(cls.id == row["id"])
+        await cls.update({cls.last_login: now, cls.failed_logins: 0, cls.locked_until: None}).where(cls.id == row["id"])
         return row["id"]
 
+    @classmethod
+    async def _count_failure(cls, user_id: int, now: dt.datetime) -> None:
+        """server.auth.service._count_failure's rule: after too many, lock for 30 s, doubling, capped."""
+        await cls.update({cls.failed_logins: cls.failed_logins + 1}).where(cls.id == user_id)
+        failures = await cls.select(cls.failed_logins).where(cls.id == user_id).first()
+        over = (failures["failed_logins"] if failures else 0) - cls._max_failures
+        if over >= 0:
+            seconds = min(30 * 2**over, cls._lock_seconds_max)
+            await cls.update({cls.locked_until: now + dt.timedelta(seconds=seconds)}).where(cls.id == user_id)
 
-def auth_tables(engine: Engine) -> tuple[type[KaderUser], type[SessionsBase]]:
+
+def auth_tables(engine: Engine, max_failures: int = 5,
+                lock_seconds_max: int = 900) -> tuple[type[KaderUser], type[SessionsBase]]:
     """The user and session tables of one database (classes per engine, like the derived tables)."""
 
     class AdminUser(KaderUser, tablename="users", db=engine):
-        pass
+        _max_failures = max_failures
+        _lock_seconds_max = lock_seconds_max
 
     class AdminSession(SessionsBase, tablename="admin_sessions", db=engine):
         pass

@@ -6,6 +6,9 @@ missing field. A column may steer its own mapping with ``info={"piccolo": {...}}
 SQLAlchemy column: ``"type"`` replaces the Piccolo column class (on a foreign key: a plain column
 instead of a link), any other key is passed to it (e.g. ``help_text``, ``secret``), so the decision
 stays next to the column it concerns. A column ``comment`` becomes the admin's help text.
+
+Every derived table carries ``admin.scope.ScopedRows``: inside an admin request its reads are limited to
+the admin's region and Piccolo writes are refused (see that module); elsewhere it is a plain table.
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ from sqlalchemy import Table as SATable
 from sqlalchemy import types as sat
 from sqlalchemy.engine import make_url
 
+from admin.scope import GLOBAL, ScopedRows, region_column
 from server.db import types as kt
 from server.models import Base
 
@@ -58,8 +62,9 @@ CALLABLE_DEFAULTS: dict[Callable[[], Any], Callable[[], Any]] = {
     dict: dict,
 }
 
-# Columns shown for a row in foreign-key links and pickers, first match wins.
+# Columns shown for a row in foreign-key links and pickers, first match wins (per table: READABLE_OF).
 READABLE_NAMES = ("name", "nama", "username")
+READABLE_OF = {"users": ("username",)}  # an account by its log-in name (admins often have no nama)
 
 
 class UnmappedColumn(TypeError):
@@ -90,8 +95,11 @@ def derive_tables(engine: Engine, metadata: MetaData = Base.metadata) -> dict[st
     for table in metadata.sorted_tables:
         members: dict[str, Any] = {c.name: _column(table, c, derived) for c in table.columns}
         members["get_readable"] = classmethod(_readable_for(table))
+        members["_kader_region"] = region_column(table.name, [c.name for c in table.columns])
+        members["_kader_global"] = table.name in GLOBAL
         derived[table.name] = create_table_class(
             class_name=_class_name(table.name),
+            bases=(ScopedRows, Table),
             class_kwargs={"tablename": table.name, "db": engine},
             class_members=members,
         )
@@ -164,7 +172,7 @@ def _default(column: SAColumn, where: str) -> dict[str, Any]:
 
 def _readable_for(table: SATable) -> Callable[[type[Table]], Readable]:
     """How a row of ``table`` is named in the admin: its code (if the key is one) and its name."""
-    names = [n for n in READABLE_NAMES if n in table.columns][:1]
+    names = [n for n in READABLE_OF.get(table.name, READABLE_NAMES) if n in table.columns][:1]
     (pk,) = table.primary_key.columns
     if isinstance(pk.type, sat.String) or not names:
         names.insert(0, pk.name)

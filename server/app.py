@@ -8,7 +8,7 @@ from contextlib import asynccontextmanager
 
 from litestar import Litestar, Router
 from litestar.config.compression import CompressionConfig
-from litestar.datastructures import State
+from litestar.datastructures import CacheControlHeader, State
 from litestar.di import Provide
 from litestar.middleware.base import DefineMiddleware
 from litestar.openapi import OpenAPIConfig
@@ -16,10 +16,12 @@ from litestar.openapi.plugins import SwaggerRenderPlugin
 from litestar.static_files import create_static_files_router
 
 from admin.mount import admin_handlers
+from server.attachments.routes import ROUTES as ATTACHMENT_ROUTES
 from server.auth.middleware import PUBLIC_PATHS, DeviceTokenMiddleware
 from server.auth.routes import AuthController
 from server.db.session import Database, provide_db
 from server.errors import EXCEPTION_HANDLERS
+from server.exports.routes import ExportController, get_dashboard
 from server.health.routes import health
 from server.reviews.routes import set_review
 from server.settings import Settings
@@ -43,12 +45,16 @@ def create_app(settings: Settings | None = None) -> Litestar:
 
     api = Router(
         path="/api",
-        route_handlers=[health, AuthController, DesaController, SyncController, set_review],
+        route_handlers=[health, AuthController, DesaController, SyncController, set_review,
+                        *ATTACHMENT_ROUTES, ExportController, get_dashboard],
         dependencies={"db": Provide(provide_db)},
         middleware=[DefineMiddleware(DeviceTokenMiddleware, exclude=PUBLIC_PATHS)],
     )
     pwa = create_static_files_router(path="/", directories=[settings.pwa_dir], html_mode=True,
-                                     name="pwa", include_in_schema=False)
+                                     name="pwa", include_in_schema=False,
+                                     # the service worker serves these offline; the network copy is
+                                     # always revalidated, so an update is never hidden by a stale cache
+                                     cache_control=CacheControlHeader(no_cache=True))
     return Litestar(
         route_handlers=[api, *admin_handlers(settings), pwa],
         lifespan=[lifespan],

@@ -44,6 +44,7 @@ class Settings:
             login_lock_seconds_max=_int("KADER_LOGIN_LOCK_SECONDS_MAX", 900),
             pool_size=_int("KADER_DB_POOL_SIZE", 10),
             log_level=os.environ.get("KADER_LOG_LEVEL", "info"),
+            pwa_dir=Path(os.environ.get("KADER_PWA_DIR") or REPO_ROOT / "pwa").resolve(),
         )
 
 
