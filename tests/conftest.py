@@ -16,6 +16,7 @@ import sys
 import time
 import uuid
 from collections.abc import Awaitable, Callable, Iterator
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -105,26 +106,34 @@ class Store:
         return username, password
 
 
+@contextmanager
+def postgres_database(prefix: str = "kader_test") -> Iterator[str]:
+    """A fresh, empty PostgreSQL database, dropped afterwards. Skips only when no server is reachable,
+    and never in CI."""
+    if not pg_reachable():
+        if IN_CI:
+            pytest.fail(f"PostgreSQL is not reachable at {PG_HOST}:{PG_PORT} (CI must reach it)")
+        pytest.skip(f"no PostgreSQL server reachable at {PG_HOST}:{PG_PORT}")
+    name = f"{prefix}_{uuid.uuid4().hex[:12]}"
+    asyncio.run(_pg_admin(f'CREATE DATABASE "{name}"'))
+    try:
+        yield f"postgresql+asyncpg://{PG_USER}@{PG_HOST}:{PG_PORT}/{name}"
+    finally:
+        asyncio.run(_pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
 @pytest.fixture(scope="session", params=["sqlite", "postgresql"])
 def db_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    if request.param == "sqlite":
-        url = f"sqlite+aiosqlite:///{tmp_path_factory.mktemp('sqlite') / 'kader.sqlite3'}"
-        dbname = None
-    else:
-        if not pg_reachable():
-            if IN_CI:
-                pytest.fail(f"PostgreSQL is not reachable at {PG_HOST}:{PG_PORT} (CI must reach it)")
-            pytest.skip(f"no PostgreSQL server reachable at {PG_HOST}:{PG_PORT}")
-        dbname = f"kader_test_{uuid.uuid4().hex[:12]}"
-        asyncio.run(_pg_admin(f'CREATE DATABASE "{dbname}"'))
-        url = f"postgresql+asyncpg://{PG_USER}@{PG_HOST}:{PG_PORT}/{dbname}"
-    upgrade(url)
-    store = Store(url)
-    store.run(lambda s: load_wilayah(s, GEROKGAK))
-    store.run(lambda s: load_wilayah(s, GANRA))
-    yield url
-    if dbname:
-        asyncio.run(_pg_admin(f'DROP DATABASE IF EXISTS "{dbname}" WITH (FORCE)'))
+    with ExitStack() as stack:
+        if request.param == "sqlite":
+            url = f"sqlite+aiosqlite:///{tmp_path_factory.mktemp('sqlite') / 'kader.sqlite3'}"
+        else:
+            url = stack.enter_context(postgres_database())
+        upgrade(url)
+        store = Store(url)
+        store.run(lambda s: load_wilayah(s, GEROKGAK))
+        store.run(lambda s: load_wilayah(s, GANRA))
+        yield url
 
 
 @pytest.fixture(scope="session")
@@ -155,29 +164,37 @@ class LiveServer:
         return r.json()["token"]
 
 
-def start_server(db_url: str, data_dir: Path, extra_env: dict[str, str] | None = None) -> LiveServer:
+def start_server(db_url: str, data_dir: Path, extra_env: dict[str, str] | None = None,
+                 workers: int = 1) -> LiveServer:
+    """The real app in a uvicorn subprocess; with ``workers`` > 1, uvicorn's supervisor and its workers."""
     port = free_port()
     env = {**os.environ, "KADER_DATABASE_URL": db_url, "KADER_DATA_DIR": str(data_dir),
            "KADER_SECRET_KEY": "test-secret", **(extra_env or {})}
     log = data_dir / f"server-{port}.log"
-    process = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "server.app:create_app", "--factory", "--port", str(port),
-         "--log-level", "warning"],
-        env=env, stdout=log.open("wb"), stderr=subprocess.STDOUT,
-    )
+    args = [sys.executable, "-m", "uvicorn", "server.app:create_app", "--factory", "--host", "127.0.0.1",
+            "--port", str(port), "--log-level", "warning"]
+    if workers > 1:
+        args += ["--workers", str(workers)]
+    process = subprocess.Popen(args, env=env, stdout=log.open("wb"), stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         if process.poll() is not None:
             raise RuntimeError(f"server exited: {log.read_text()}")
         try:
-            if httpx.get(f"{url}/api/health", timeout=1).status_code == 200:
+            healthy = httpx.get(f"{url}/api/health", timeout=1).status_code == 200
+            if healthy and (workers == 1 or len(children(process)) >= workers):
                 return LiveServer(url, process, log)
         except httpx.HTTPError:
             pass
         time.sleep(0.1)
     process.kill()
     raise RuntimeError(f"server did not start: {log.read_text()}")
+
+
+def children(process: subprocess.Popen[bytes]) -> list[int]:
+    path = Path(f"/proc/{process.pid}/task/{process.pid}/children")
+    return [int(p) for p in path.read_text().split()] if path.exists() else []
 
 
 def stop_server(server: LiveServer) -> None:

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import asyncio
 import os
 import re
 import stat
 import subprocess
 import sys
 import time
-import uuid
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
@@ -21,14 +19,9 @@ import pytest
 
 from tests.conftest import (
     DESA_GANRA,
-    IN_CI,
-    PG_HOST,
-    PG_PORT,
-    PG_USER,
     Store,
-    _pg_admin,
     free_port,
-    pg_reachable,
+    postgres_database,
     start_server,
     stop_server,
 )
@@ -66,21 +59,6 @@ class Install:
         done = self.kader(*args, stdin=stdin)
         assert done.returncode == 0, done.stderr
         return done.stdout
-
-
-@contextmanager
-def postgres_database() -> Iterator[str]:
-    """A fresh, empty (unmigrated) PostgreSQL database, dropped afterwards."""
-    if not pg_reachable():
-        if IN_CI:
-            pytest.fail(f"PostgreSQL is not reachable at {PG_HOST}:{PG_PORT} (CI must reach it)")
-        pytest.skip(f"no PostgreSQL server reachable at {PG_HOST}:{PG_PORT}")
-    name = f"kader_cli_{uuid.uuid4().hex[:12]}"
-    asyncio.run(_pg_admin(f'CREATE DATABASE "{name}"'))
-    try:
-        yield f"postgresql+asyncpg://{PG_USER}@{PG_HOST}:{PG_PORT}/{name}"
-    finally:
-        asyncio.run(_pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

@@ -14,8 +14,6 @@ from __future__ import annotations
 
 import os
 import signal
-import subprocess
-import sys
 import threading
 import time
 import uuid
@@ -26,45 +24,13 @@ import httpx
 from sqlalchemy import select
 
 from server.models import Musyawarah, Pengkajian, User
-from tests.conftest import LiveServer, Store, free_port, stop_server
+from tests.conftest import LiveServer, Store, children, start_server, stop_server
 from tests.syncing import Device, mutation
 
 DESA_PEMUTERAN = "51.08.01.2004"  # a desa of Gerokgak no other test writes in
 WRITERS, BATCHES = 6, 30
 PAGES = (3, 10, 40)  # one puller each: small pages, so a stream is many pages, yet some keep up with the head
 DEADLINE_S = 45.0
-
-
-def start_server_with_workers(db_url: str, data_dir: Path, workers: int) -> LiveServer:
-    """``tests.conftest.start_server`` with ``--workers``: uvicorn's supervisor and ``workers`` processes."""
-    port = free_port()
-    env = {**os.environ, "KADER_DATABASE_URL": db_url, "KADER_DATA_DIR": str(data_dir),
-           "KADER_SECRET_KEY": "test-secret", "KADER_DB_POOL_SIZE": "5"}
-    log = data_dir / f"server-{port}.log"
-    args = [sys.executable, "-m", "uvicorn", "server.app:create_app", "--factory", "--host", "127.0.0.1",
-            "--port", str(port), "--log-level", "warning"]
-    if workers > 1:
-        args += ["--workers", str(workers)]
-    process = subprocess.Popen(args, env=env, stdout=log.open("wb"), stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"server exited: {log.read_text()}")
-        try:
-            if httpx.get(f"{url}/api/health", timeout=1).status_code == 200 and len(_children(process)) >= (
-                    workers if workers > 1 else 0):
-                return LiveServer(url, process, log)
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.1)
-    process.kill()
-    raise RuntimeError(f"server did not start: {log.read_text()}")
-
-
-def _children(process: subprocess.Popen[bytes]) -> list[int]:
-    path = Path(f"/proc/{process.pid}/task/{process.pid}/children")
-    return [int(p) for p in path.read_text().split()] if path.exists() else []
 
 
 def _started_at(pid: int) -> str | None:
@@ -75,7 +41,7 @@ def _started_at(pid: int) -> str | None:
 
 
 def stop_server_and_workers(live: LiveServer) -> None:
-    workers = {pid: _started_at(pid) for pid in _children(live.process)}
+    workers = {pid: _started_at(pid) for pid in children(live.process)}
     stop_server(live)  # SIGTERM: the supervisor stops its workers
     for pid, started in workers.items():
         # A worker left behind (its supervisor killed after the grace period) is ended by its id, if that
@@ -173,7 +139,7 @@ class Puller(threading.Thread):
 
 def test_no_pull_misses_a_change_committed_concurrently(db_url: str, store: Store, tmp_path: Path) -> None:
     postgres = db_url.startswith("postgresql")
-    live = start_server_with_workers(db_url, tmp_path, workers=3 if postgres else 1)
+    live = start_server(db_url, tmp_path, {"KADER_DB_POOL_SIZE": "5"}, workers=3 if postgres else 1)
     try:
         accounts = [store.user("kader", DESA_PEMUTERAN) for _ in range(WRITERS + len(PAGES))]
         devices = [Device(live, live.login(*account)) for account in accounts]
