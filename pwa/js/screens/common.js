@@ -1,0 +1,108 @@
+// Pieces every record screen shares: review state and the admin's note, list rows, ranking, the
+// dusun picker, and working out which fields a form changed.
+
+import * as db from '../db.js';
+import { formatNumber, formatTime, label, t } from '../i18n/index.js';
+import { coerce, scoreTotal } from '../protocol.js';
+import { badge, h, select } from '../ui.js';
+
+export const PAGE = 50; // rows drawn at once: a list of 10,000 must still open at once on a cheap phone
+
+// Where a record stands: 'draf' until the server has it, then the review state it sent.
+export const stateOf = (rec) => (rec.version > 0 ? rec.row.review_state || 'diajukan' : 'draf');
+
+export async function dusunMap() {
+  return new Map((await db.listRecords('dusun')).map((d) => [d.id, d.row.nama]));
+}
+
+export function dusunSelect(dusun, value, name = 'dusun_id') {
+  return select(name, [...dusun].sort((a, b) => a[1].localeCompare(b[1])), value);
+}
+
+// Competition ranking by total score: equal totals share a rank; unscored records get none.
+export function rankByScore(records) {
+  const scored = records.map((r) => ({ rec: r, total: scoreTotal(r.row) }));
+  scored.sort((a, b) => (b.total ?? -1) - (a.total ?? -1));
+  let rank = 0;
+  scored.forEach((s, i) => {
+    if (s.total === null) { s.rank = null; return; }
+    if (i === 0 || s.total !== scored[i - 1].total) rank = i + 1;
+    s.rank = rank;
+  });
+  return scored;
+}
+
+const same = (a, b) => JSON.stringify(a ?? null) === JSON.stringify(b ?? null)
+  || ((a === '' || a === null || a === undefined) && (b === '' || b === null || b === undefined));
+
+// The fields of `values` (raw form input) that differ from `row`, as wire values.
+export function changedFields(table, values, row) {
+  const changes = {};
+  for (const [name, raw] of Object.entries(values)) {
+    const value = coerce(table, name, raw);
+    if (!same(value, row[name])) changes[name] = value;
+  }
+  return changes;
+}
+
+// One line of a list: what it is, where, its score and rank, its review state and sync marks.
+export function recordRow(kind, rec, { title, sub, rank, total }) {
+  return h('li', { class: 'row', 'data-id': rec.id },
+    h('a', { href: `#/${kind}/${rec.id}` },
+      h('div', { class: 'row-top' },
+        rank ? h('span', { class: 'rank', title: t('rank.title') }, `#${rank}`) : null,
+        h('strong', { class: 'title' }, title || t('form.untitled'))),
+      h('div', { class: 'row-sub' }, sub),
+      h('div', { class: 'row-marks' },
+        badge(stateOf(rec)),
+        total !== null && total !== undefined ? h('span', { class: 'mark' }, t('score.total_short', { n: total })) : null,
+        rec.pending ? h('span', { class: 'mark pending' }, t('mark.unsent')) : null,
+        rec.row.has_conflict ? h('span', { class: 'mark conflict' }, t('mark.conflict')) : null,
+        rec.rejected ? h('span', { class: 'mark rejected' }, t('mark.rejected')) : null)));
+}
+
+// A list that draws PAGE rows, with a button for more.
+export function pagedList(items, draw) {
+  const ul = h('ul', { class: 'list', 'data-testid': 'list' });
+  let shown = 0;
+  const more = h('button', { type: 'button', class: 'more', onclick: () => next() }, t('list.more'));
+  const next = () => {
+    const slice = items.slice(shown, shown + PAGE);
+    ul.append(...slice.map(draw));
+    shown += slice.length;
+    more.hidden = shown >= items.length;
+  };
+  next();
+  return h('div', {}, items.length ? ul : h('p', { class: 'muted' }, t('list.empty')), more,
+    h('p', { class: 'muted small' }, t('list.count', { n: items.length })));
+}
+
+// The review state, the admin's note and comments, and what the phone still owes the server.
+export async function reviewBox(table, rec) {
+  if (!rec) return null;
+  const comments = (await db.listRecords('komentar'))
+    .filter((c) => c.row.record_id === rec.id && c.row.record_table === table)
+    .sort((a, b) => String(a.row.created_at).localeCompare(String(b.row.created_at)));
+  const state = stateOf(rec);
+  const note = rec.row.review_note;
+  return h('section', { class: `review state-${state}`, 'data-testid': 'review' },
+    h('p', {}, t('review.state'), ' ', badge(state)),
+    note ? h('p', { class: 'note', 'data-testid': 'review-note' }, h('strong', {}, t('review.note')), ' ', note) : null,
+    state === 'perlu_perbaikan' ? h('p', { class: 'hint' }, t('review.fix_hint')) : null,
+    state === 'diverifikasi' ? h('p', { class: 'hint' }, t('review.verified_hint')) : null,
+    rec.pending ? h('p', { class: 'hint pending' }, t('review.pending', { n: rec.pending })) : null,
+    rec.row.has_conflict ? h('p', {}, h('a', { href: '#/konflik' }, t('review.conflict'))) : null,
+    rec.rejected ? h('p', { class: 'error' }, t('review.rejected', { reason: rec.rejected.reason || rec.rejected.code })) : null,
+    comments.length ? h('div', { class: 'comments' }, h('h3', {}, t('review.comments')),
+      comments.map((c) => h('p', { class: 'comment' }, h('small', {}, formatTime(Date.parse(c.row.created_at))), ' ', c.row.isi)))
+      : null);
+}
+
+export const money = (n) => (n === null || n === undefined || n === '' ? '' : `Rp ${formatNumber(n)}`);
+
+export const bidangName = (bidang, code) => {
+  const b = bidang.find((x) => x.code === code);
+  return b ? `${b.code} ${b.nama}` : code || '';
+};
+
+export { label };

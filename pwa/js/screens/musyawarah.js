@@ -1,0 +1,153 @@
+// Musyawarah: the meeting, its decisions and photos of the signed attendance list, and a daftar hadir
+// fast enough to type 40 names: type a name, tap P or L, the line is saved and the cursor is back.
+// Each attendance line is its own record, so lines added on two phones merge instead of conflicting.
+
+import { app } from '../app.js';
+import * as db from '../db.js';
+import { label, t } from '../i18n/index.js';
+import { resizePhoto } from '../photo.js';
+import { JENIS_MUSYAWARAH, UNSUR, uuidv7 } from '../protocol.js';
+import { ask, field, formValues, h, input, markDirty, replace, select, textarea, toast } from '../ui.js';
+import { dusunMap, dusunSelect, pagedList, recordRow, reviewBox } from './common.js';
+import { afterSave, formShell, saveBar, saveForm } from './records.js';
+
+export async function musyawarahScreen(el, [id]) {
+  if (id) return musyawarahForm(el, id);
+  const [records, dusun] = await Promise.all([db.listRecords('musyawarah'), dusunMap()]);
+  records.sort((a, b) => String(b.row.tanggal).localeCompare(String(a.row.tanggal)));
+  replace(el, h('div', { class: 'head' }, h('h1', {}, t('nav.musyawarah')),
+    h('a', { class: 'button primary', href: '#/musyawarah/baru', 'data-testid': 'new' }, t('form.new'))),
+  pagedList(records, (rec) => recordRow('musyawarah', rec, {
+    title: `${label('musyawarah', rec.row.jenis)} · ${rec.row.tanggal || ''}`,
+    sub: [rec.row.tempat, dusun.get(rec.row.dusun_id)].filter(Boolean).join(' · '),
+  })));
+}
+
+const today = () => new Date(Date.now() - new Date().getTimezoneOffset() * 60000).toISOString().slice(0, 10);
+
+async function musyawarahForm(el, id) {
+  const isNew = id === 'baru';
+  const recId = isNew ? uuidv7() : id;
+  const [rec, dusun] = await Promise.all([isNew ? null : db.getRecord('musyawarah', id), dusunMap()]);
+  if (!isNew && !rec) { replace(el, h('p', {}, t('form.not_found'))); return; }
+  const row = rec?.row || { jenis: 'musyawarah_dusun', tanggal: today() };
+  const photos = [...(row.foto || [])];
+  const fresh = []; // photos taken now, stored with the record when she saves
+  const gallery = h('div', { class: 'gallery', 'data-testid': 'photos' });
+  const drawGallery = async () => {
+    const items = [];
+    for (const sha of photos) {
+      const local = fresh.find((p) => p.sha256 === sha) || await db.getAttachment(sha);
+      items.push(local ? h('img', { src: URL.createObjectURL(local.blob), alt: t('photo.alt'), 'data-sha': sha,
+        title: t('photo.size', { kb: Math.round(local.size / 1024) }) })
+        : h('span', { class: 'muted' }, t('photo.on_server')));
+    }
+    replace(gallery, items.length ? items : h('span', { class: 'muted' }, t('photo.none')));
+  };
+  const photoInput = h('input', { type: 'file', accept: 'image/*', capture: 'environment', 'data-testid': 'photo-input',
+    onchange: async (e) => {
+      for (const file of e.target.files) {
+        try {
+          const p = await resizePhoto(file);
+          if (!photos.includes(p.sha256)) { photos.push(p.sha256); fresh.push(p); }
+          markDirty();
+        } catch (err) { console.error(err); toast(t('photo.failed')); }
+      }
+      e.target.value = '';
+      drawGallery();
+    } });
+  const form = formShell(async (e) => {
+    e.preventDefault();
+    const values = formValues(form);
+    const extra = JSON.stringify(photos) !== JSON.stringify(row.foto || []) ? { foto: photos } : {};
+    afterSave(await saveForm(form, 'musyawarah', recId, rec, values, extra, fresh), isNew ? `musyawarah/${recId}` : undefined);
+  },
+  field(t('form.jenis'), select('jenis', JENIS_MUSYAWARAH.map((j) => [j, label('musyawarah', j)]), row.jenis, { empty: false })),
+  field(t('musyawarah.kelompok'), input('kelompok', row.kelompok, { maxlength: 80 }), t('musyawarah.kelompok_hint')),
+  h('div', { class: 'triple' },
+    field(t('musyawarah.tanggal'), input('tanggal', row.tanggal, { type: 'date', required: true })),
+    field(t('musyawarah.mulai'), input('jam_mulai', row.jam_mulai?.slice(0, 5), { type: 'time' })),
+    field(t('musyawarah.selesai'), input('jam_selesai', row.jam_selesai?.slice(0, 5), { type: 'time' }))),
+  field(t('musyawarah.tempat'), input('tempat', row.tempat, { maxlength: 200 })),
+  field(t('form.dusun'), dusunSelect(dusun, row.dusun_id)),
+  h('div', { class: 'pair' },
+    field(t('musyawarah.pimpinan'), input('pimpinan', row.pimpinan, { maxlength: 120 })),
+    field(t('musyawarah.unsur'), select('pimpinan_unsur', UNSUR.map((u) => [u, label('unsur', u)]), row.pimpinan_unsur))),
+  field(t('musyawarah.notulis'), input('notulis', row.notulis, { maxlength: 120 })),
+  field(t('musyawarah.agenda'), textarea('agenda', row.agenda)),
+  field(t('musyawarah.notulen'), textarea('notulen', row.notulen, { rows: 5 })),
+  field(t('musyawarah.keputusan'), textarea('keputusan', (row.keputusan || []).join('\n'), { rows: 4 }), t('musyawarah.keputusan_hint')),
+  h('h2', {}, t('photo.title')),
+  gallery,
+  field(t('photo.add'), photoInput, t('photo.hint')),
+  saveBar());
+  drawGallery();
+  replace(el, h('h1', {}, isNew ? t('musyawarah.new') : t('musyawarah.edit')), await reviewBox('musyawarah', rec),
+    isNew ? null : await attendance(recId, dusun), form);
+}
+
+// ---- daftar hadir -------------------------------------------------------------------------------
+
+let sticky = { unsur: 'lainnya', dusun_id: '' }; // kept between lines: most of a meeting shares them
+
+async function attendance(musyawarahId, dusun) {
+  const lines = (await db.listRecords('kehadiran')).filter((k) => k.row.musyawarah_id === musyawarahId)
+    .sort((a, b) => a.id.localeCompare(b.id)); // UUID v7 ids sort by the time the line was typed
+  const totals = h('p', { class: 'totals', 'data-testid': 'totals', 'aria-live': 'polite' });
+  // Newest first, right under the entry box, so she sees what she just typed; numbers count down.
+  const list = h('ol', { class: 'attendance', reversed: true, 'data-testid': 'attendance' });
+  const drawTotals = () => {
+    const p = lines.filter((l) => l.row.jenis_kelamin === 'P').length;
+    replace(totals, t('hadir.totals', { p, l: lines.length - p, n: lines.length }));
+  };
+  const lineEl = (line) => h('li', {},
+    h('span', { class: 'name' }, line.row.nama), ' ',
+    h('span', { class: `sex sex-${line.row.jenis_kelamin}` }, line.row.jenis_kelamin), ' ',
+    h('small', {}, [label('unsur', line.row.unsur), dusun.get(line.row.dusun_id)].filter(Boolean).join(' · ')),
+    h('button', { type: 'button', class: 'remove', 'aria-label': t('hadir.remove', { nama: line.row.nama }), onclick: async (e) => {
+      const ok = await ask(t('hadir.remove_title'), t('hadir.remove', { nama: line.row.nama }),
+        [{ label: t('hadir.remove_yes'), value: 'yes', danger: true }, { label: t('cancel'), value: 'no' }]);
+      if (ok !== 'yes') return;
+      await db.deleteRecord('kehadiran', line.id);
+      lines.splice(lines.indexOf(line), 1);
+      e.target.closest('li').remove();
+      drawTotals();
+      app.saved();
+    } }, '×'));
+  list.append(...lines.map(lineEl).reverse());
+  drawTotals();
+  const name = input('nama', '', { maxlength: 120, placeholder: t('hadir.name'), 'aria-label': t('hadir.name'),
+    enterkeyhint: 'done', 'data-testid': 'hadir-nama' });
+  const error = h('p', { class: 'error', hidden: true });
+  const add = async (sex) => {
+    const nama = name.value.trim();
+    if (!nama) { error.hidden = false; replace(error, t('hadir.need_name')); name.focus(); return; }
+    error.hidden = true;
+    const values = formValues(entry);
+    sticky = { unsur: values.unsur || 'lainnya', dusun_id: values.dusun_id || '' };
+    const id = uuidv7();
+    const changes = { musyawarah_id: musyawarahId, nama, jenis_kelamin: sex, unsur: sticky.unsur, dusun_id: sticky.dusun_id || null };
+    await db.saveRecord('kehadiran', id, changes);
+    const line = { id, row: { id, ...changes }, localAt: Date.now() };
+    lines.push(line);
+    list.prepend(lineEl(line));
+    drawTotals();
+    name.value = '';
+    name.focus();
+    app.saved();
+  };
+  const entry = h('form', { class: 'hadir-entry', onsubmit: (e) => { e.preventDefault(); add(e.submitter?.value || null); } },
+    h('div', { class: 'pair' },
+      select('unsur', UNSUR.map((u) => [u, label('unsur', u)]), sticky.unsur, { empty: false, 'aria-label': t('hadir.unsur') }),
+      dusunSelect(dusun, sticky.dusun_id)),
+    name,
+    h('div', { class: 'sex-buttons' },
+      h('button', { type: 'submit', value: 'P', class: 'big p', 'data-testid': 'add-p' }, t('hadir.add_p')),
+      h('button', { type: 'submit', value: 'L', class: 'big l', 'data-testid': 'add-l' }, t('hadir.add_l'))),
+    error);
+  // Enter without a tap on P or L: ask which.
+  name.addEventListener('keydown', (e) => {
+    if (e.key === 'Enter') { e.preventDefault(); if (name.value.trim()) { error.hidden = false; replace(error, t('hadir.need_sex')); } }
+  });
+  return h('section', { class: 'hadir' }, h('h2', {}, t('hadir.title')), totals, entry, list);
+}

@@ -1,0 +1,233 @@
+// The one module that syncs (docs/sync-protocol.md): push the outbox in order, apply each answer,
+// upload photos, pull pages and apply each atomically before the cursor moves. One sync at a time,
+// across tabs and the service worker (Web Locks). Knows no DOM and no words: it reports codes, and
+// the screens say them in the cadre's language. Also the one place that talks HTTP to the API.
+
+import * as db from './db.js';
+import { MAX_MUTATIONS_PER_PUSH, PROTOCOL_VERSION, PULL_LIMIT } from './protocol.js';
+import { VERSION } from './shell.js';
+
+export class ApiError extends Error {
+  constructor(status, code, detail) {
+    super(detail || code);
+    this.status = status;
+    this.code = code; // from the server's error catalogue, or 'offline' when nothing answered
+  }
+}
+
+async function gzip(text) {
+  const stream = new Blob([text]).stream().pipeThrough(new CompressionStream('gzip'));
+  return new Response(stream).arrayBuffer();
+}
+
+// One API call. Problem details become an ApiError carrying the server's `code` (clients branch on
+// codes, never on message text); no answer at all is code 'offline'.
+export async function api(path, { method = 'GET', body, token, blob } = {}) {
+  const headers = {};
+  if (token) headers.Authorization = `Bearer ${token}`;
+  let payload;
+  if (blob) {
+    payload = blob;
+    headers['Content-Type'] = blob.type || 'application/octet-stream';
+  } else if (body !== undefined) {
+    const text = JSON.stringify(body);
+    headers['Content-Type'] = 'application/json';
+    // Mobile data costs money: push bodies above a few kilobytes travel gzipped.
+    if (text.length > 4096 && typeof CompressionStream === 'function' && path.endsWith('/push')) {
+      payload = await gzip(text);
+      headers['Content-Encoding'] = 'gzip';
+    } else {
+      payload = text;
+    }
+  }
+  let res;
+  try {
+    res = await fetch(path, { method, headers, body: payload, cache: 'no-store', credentials: 'omit' });
+  } catch (e) {
+    throw new ApiError(0, 'offline', String(e));
+  }
+  if (res.ok) return res.status === 204 || method === 'HEAD' ? null : res.json();
+  let problem = {};
+  try { problem = await res.json(); } catch { /* not problem details */ }
+  // A HEAD answer has no body: its status alone says it.
+  const code = problem.code || (res.status === 404 ? 'not_found' : `http_${res.status}`);
+  throw new ApiError(res.status, code, problem.detail);
+}
+
+// ---- status everyone can watch --------------------------------------------------------------------
+
+export const syncEvents = new EventTarget(); // 'status' whenever `status` changes
+export const status = { running: false, error: null, detail: null, rejected: [] };
+
+function setStatus(patch) {
+  Object.assign(status, patch);
+  syncEvents.dispatchEvent(new Event('status'));
+}
+
+// Failures worth retrying by themselves. Others (update_required, auth_invalid_token, client_mismatch)
+// need the cadre to act: log in again, update the app.
+const RETRYABLE = new Set(['offline', 'database_unavailable', 'internal_error', 'too_many_attempts',
+  'http_502', 'http_503', 'http_504', 'unexpected']);
+
+let failures = 0;
+let retryTimer = null;
+
+function scheduleRetry() {
+  if (typeof window === 'undefined') return; // the service worker does not keep timers alive
+  if (!navigator.onLine) return; // the `online` event starts the next try
+  clearTimeout(retryTimer);
+  failures += 1;
+  const seconds = Math.min(5 * 2 ** (failures - 1), 300) * (0.75 + Math.random() / 2);
+  retryTimer = setTimeout(() => runSync('retry'), seconds * 1000);
+  setStatus({ nextRetryAt: Date.now() + seconds * 1000 });
+}
+
+// Forget the back-off (the connection came back, or she pressed the button).
+export function resetBackoff() {
+  failures = 0;
+  clearTimeout(retryTimer);
+}
+
+let current = null;
+
+// Runs one sync unless one is running already (then it answers that one's promise). Resolves to
+// 'ok', 'busy', 'no_token' or an error code; never rejects.
+export function runSync(reason = 'button') {
+  if (current) return current;
+  setStatus({ running: true }); // at once: the button press shows, even before the lock is held
+  const work = () => doSync(reason);
+  current = (navigator.locks
+    ? navigator.locks.request('kader-sync', { ifAvailable: true }, (lock) => (lock ? work() : 'busy'))
+    : work()
+  ).then((result) => {
+    current = null;
+    setStatus({ running: false, finished: (status.finished || 0) + 1 });
+    return result;
+  }, (e) => {
+    current = null;
+    setStatus({ running: false, finished: (status.finished || 0) + 1, error: 'unexpected', detail: String(e) });
+    return 'unexpected';
+  });
+  return current;
+}
+
+async function doSync() {
+  const { token } = await db.getMetas(['token']);
+  if (!token) return 'no_token';
+  try {
+    const rejected = await pushAll(token);
+    await uploadPhotos(token);
+    await pullAll(token);
+    const now = Date.now();
+    await db.setMeta('last_sync', now);
+    resetBackoff();
+    setStatus({ running: false, error: null, detail: null, lastSync: now, nextRetryAt: null,
+      rejected: rejected.length ? rejected : status.rejected });
+    return 'ok';
+  } catch (e) {
+    const code = e instanceof ApiError ? e.code : 'unexpected';
+    if (!(e instanceof ApiError)) console.error(e);
+    setStatus({ running: false, error: code, detail: e.message });
+    if (RETRYABLE.has(code) || (e instanceof ApiError && e.status >= 500)) scheduleRetry();
+    return code;
+  }
+}
+
+const wire = (m) => ({ op: m.op, mutation_id: m.mutation_id, seq: m.seq, table: m.table,
+  record_id: m.record_id, base_version: m.base_version, changes: m.changes || {} });
+
+// Push, step by step: a batch holds at most one mutation per record, so edits queued behind one
+// another go in later rounds, each on the version the previous answer gave.
+async function pushAll(token) {
+  const client = await db.clientId();
+  const rejected = [];
+  for (let round = 0; round < 100; round++) {
+    const batch = await db.nextBatch(MAX_MUTATIONS_PER_PUSH);
+    if (!batch.length) break;
+    const answer = await api('/api/sync/push', { method: 'POST', token, body: {
+      client_id: client, protocol_version: PROTOCOL_VERSION, app_version: VERSION, mutations: batch.map(wire),
+    } });
+    rejected.push(...await db.applyResults(batch, answer.results));
+  }
+  return rejected;
+}
+
+// Photos go after their records (records may arrive first) and one at a time; the server is asked
+// first, so a resumed sync never sends a photo twice. A photo the server refuses does not stop sync.
+async function uploadPhotos(token) {
+  for (const photo of await db.pendingAttachments()) {
+    const path = `/api/attachments/${photo.sha256}`;
+    try {
+      await api(path, { method: 'HEAD', token });
+    } catch (e) {
+      if (e.code !== 'not_found') throw e;
+      try {
+        await api(path, { method: 'PUT', token, blob: photo.blob });
+      } catch (put) {
+        if (put.code === 'offline' || put.status >= 500) throw put;
+        console.warn('photo refused', photo.sha256, put.code);
+        continue;
+      }
+    }
+    await db.markUploaded(photo.sha256);
+  }
+}
+
+async function pullAll(token) {
+  let cursor = await db.getMeta('cursor');
+  let resynced = false;
+  for (;;) {
+    const query = new URLSearchParams({ limit: String(PULL_LIMIT), protocol_version: String(PROTOCOL_VERSION) });
+    if (cursor) query.set('cursor', cursor);
+    let page;
+    try {
+      page = await api(`/api/sync/pull?${query}`, { token });
+    } catch (e) {
+      if (e.code === 'resync_required' && !resynced) {
+        // The cursor cannot go on (moved desa, or tombstones purged): drop the synced copy, keep the
+        // outbox, start again from the beginning.
+        resynced = true;
+        await db.dropSyncedCopies();
+        cursor = null;
+        continue;
+      }
+      throw e;
+    }
+    await db.applyPage(page.changes, page.next_cursor, page.reference);
+    cursor = page.next_cursor;
+    if (!page.has_more) return;
+  }
+}
+
+// ---- account --------------------------------------------------------------------------------------
+
+export async function login(username, password) {
+  const deviceName = `HP ${navigator.userAgentData?.platform || navigator.platform || ''}`.trim().slice(0, 120);
+  const res = await api('/api/auth/login', { method: 'POST', body: { username, password, device_name: deviceName } });
+  await db.setMeta('token', res.token);
+  await db.setMeta('user', res.user);
+  resetBackoff();
+  setStatus({ error: null, detail: null });
+  return res.user;
+}
+
+// Revokes this device's token when there is a connection; the caller wipes local data afterwards.
+export async function logout() {
+  const token = await db.getMeta('token');
+  if (token) {
+    try { await api('/api/auth/logout', { method: 'POST', token }); } catch { /* offline: the token dies with the data */ }
+  }
+}
+
+export async function resolveConflict(conflictId, body) {
+  const token = await db.getMeta('token');
+  const res = await api(`/api/sync/conflicts/${conflictId}/resolve`, { method: 'POST', token, body });
+  // The answer carries the record as it is now and the settled conflict: apply both at once.
+  const c = res.conflict;
+  await db.applyPage([
+    { table: c.table_name, record_id: res.record.id, version: res.record.version, deleted: !!res.record.deleted_at,
+      row: res.record },
+    { table: 'conflicts', record_id: c.id, version: c.version, deleted: false, row: c },
+  ]);
+  return res;
+}
