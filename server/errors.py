@@ -115,7 +115,13 @@ def handle_http(_: Request, exc: HTTPException) -> Response[dict[str, Any]]:
 
 def handle_unexpected(request: Request, exc: Exception) -> Response[dict[str, Any]]:
     from sqlalchemy.exc import DBAPIError, OperationalError
+    from sqlalchemy.exc import TimeoutError as SATimeoutError
 
+    if isinstance(exc, SATimeoutError) or (isinstance(exc, OperationalError) and "locked" in str(exc.orig)):
+        # Pool exhausted, or SQLite's write lock not had within its busy timeout: busy, not broken.
+        log.warning("database busy on %s %s: %s", request.method, request.url.path, type(exc).__name__)
+        return problem("database_unavailable", "The database is busy; retry shortly. Nothing was written.",
+                       headers={"Retry-After": "2"})
     if isinstance(exc, (OperationalError, DBAPIError, ConnectionError, OSError)) and _is_connection_error(exc):
         log.warning("database unavailable on %s %s: %s", request.method, request.url.path, type(exc).__name__)
         return problem("database_unavailable", "The database could not be reached; retry shortly.",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 
 import msgspec
@@ -40,7 +41,9 @@ async def login(db: AsyncSession, settings: Settings, username: str, password: s
         wait = int((user.locked_until - now).total_seconds()) + 1
         raise KaderError("too_many_attempts", f"Terlalu banyak percobaan gagal. Coba lagi dalam {wait} detik.",
                          headers={"Retry-After": str(wait)})
-    if not verify_password(user.password if user else None, password) or user is None or not user.active:
+    # argon2 is deliberately slow: in a thread, so the worker's event loop keeps serving others.
+    valid = await asyncio.to_thread(verify_password, user.password if user else None, password)
+    if not valid or user is None or not user.active:
         if user is not None:
             await _count_failure(db, settings, user.id, now)
         raise KaderError("auth_invalid_credentials", "Nama pengguna atau kata sandi salah.")

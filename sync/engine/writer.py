@@ -40,7 +40,15 @@ class Actor:
 def typed(table: str, wire: dict[str, Any]) -> dict[str, Any]:
     """Wire values (already validated) as the Python values the model columns take."""
     parsed = msgspec.convert(wire, TABLES[table].fields)
-    return {k: v for k, v in msgspec.structs.asdict(parsed).items() if v is not msgspec.UNSET}
+    return {k: _column_value(v) for k, v in msgspec.structs.asdict(parsed).items() if v is not msgspec.UNSET}
+
+
+def _column_value(value: Any) -> Any:
+    """Nested structs (e.g. musyawarah.narasumber) go into JSON columns as plain dicts."""
+    if isinstance(value, msgspec.Struct) or (isinstance(value, list) and any(isinstance(v, msgspec.Struct)
+                                                                             for v in value)):
+        return msgspec.to_builtins(value)
+    return value
 
 
 class Writer:

@@ -14,7 +14,7 @@ from tests.admin.helpers import AdminBrowser, create, kader_device
 from tests.conftest import DESA_GEROKGAK, DESA_PEJARAKAN, GEROKGAK, LiveServer, Store
 from tests.syncing import Device, mutation
 
-DESA_PATAS = "51.08.01.2010"
+DESA_PENGULON = "51.08.01.2011"  # a desa only these office tests write in (exports tests own Patas)
 
 
 @pytest.fixture(scope="module")
@@ -24,7 +24,7 @@ def admin(server: LiveServer, store: Store) -> AdminBrowser:
 
 @pytest.fixture
 def cadre(server: LiveServer, store: Store) -> Device:
-    device = kader_device(server, store, DESA_PATAS)
+    device = kader_device(server, store, DESA_PENGULON)
     device.pull_all()
     return device
 
@@ -57,7 +57,7 @@ def test_bulk_review_with_a_note_reaches_the_cadre_and_a_correction_returns_as_d
     [result] = cadre.push(mutation("update", "pengkajian", ids[0], {"lokasi": "Banjar Kaja"}, base_version=version))
     assert result["status"] == "applied"
     queue = admin.kantor("GET", "tinjauan/", params={"tabel": "pengkajian", "status": "diajukan",
-                                                     "desa": DESA_PATAS}).json()
+                                                     "desa": DESA_PENGULON}).json()
     assert str(ids[0]) in {i["id"] for i in queue} and str(ids[1]) not in {i["id"] for i in queue}
     history = admin.kantor("GET", f"rekaman/pengkajian/{ids[0]}/riwayat/").json()
     assert [h["op"] for h in history] == ["create", "review", "update"]
@@ -70,7 +70,7 @@ def test_bulk_review_with_a_note_reaches_the_cadre_and_a_correction_returns_as_d
 
 def test_review_from_the_page_form_with_the_csrf_field(admin: AdminBrowser, cadre: Device) -> None:
     ids = [create(cadre, "usulan", kegiatan=f"Usulan halaman {i}") for i in range(2)]
-    page = admin.http.get("/admin/kantor/tinjauan/", params={"tabel": "usulan", "desa": DESA_PATAS})
+    page = admin.http.get("/admin/kantor/tinjauan/", params={"tabel": "usulan", "desa": DESA_PENGULON})
     assert page.status_code == 200 and "Usulan halaman 0" in page.text
     token = re.search(r'name="csrftoken" value="([^"]+)"', page.text)
     assert token is not None and token.group(1) == admin.csrf
@@ -101,7 +101,7 @@ def test_record_page_shows_fields_history_and_comments_with_typed_text_inert(
     assert "script-src" not in page.headers["content-security-policy"]  # no scripts at all
     record = admin.kantor("GET", f"rekaman/usulan/{rid}/").json()
     assert record["fields"]["satuan"] == "m<sup>2</sup>" and [c["isi"] for c in record["comments"]] == ["<b>tebal</b>"]
-    queue = admin.http.get("/admin/kantor/tinjauan/", params={"tabel": "usulan", "status": "", "desa": DESA_PATAS})
+    queue = admin.http.get("/admin/kantor/tinjauan/", params={"tabel": "usulan", "status": "", "desa": DESA_PENGULON})
     assert "<script>alert" not in queue.text
 
 
@@ -109,7 +109,7 @@ def test_conflict_page_lists_and_its_form_resolves(admin: AdminBrowser, cadre: D
     rid = create(cadre, "usulan", kegiatan="Embung", volume=100)
     assert admin.edit("usulan", rid, volume="120").status_code == 200
     [result] = cadre.push(mutation("update", "usulan", rid, {"volume": 90}, base_version=1))
-    page = admin.http.get("/admin/kantor/konflik/", params={"desa": DESA_PATAS})
+    page = admin.http.get("/admin/kantor/konflik/", params={"desa": DESA_PENGULON})
     assert page.status_code == 200 and result["conflict_id"] in page.text and "Embung" in page.text
     with httpx.Client(base_url=str(admin.http.base_url), cookies=admin.http.cookies) as browser:
         r = browser.post(f"/admin/kantor/api/konflik/{result['conflict_id']}/selesaikan/?kembali=/kantor/konflik/",

@@ -306,3 +306,12 @@ def test_two_offline_edits_of_one_field_in_one_push_are_not_a_conflict_with_hers
                          mutation("delete", "pengkajian", rid, base_version=1))
     assert [r["status"] for r in results] == ["applied", "applied", "applied"]
     assert [r["version"] for r in results] == [2, 3, 4]
+
+
+def test_a_musyawarah_with_narasumber_and_keputusan_round_trips(kader: Device) -> None:
+    rid = created(kader, "musyawarah", {"jenis": "musyawarah_dusun", "tanggal": "2026-03-01", "jam_mulai": "09:00:00",
+                                        "narasumber": [{"nama": "Pak Camat", "unsur": "pemerintah"}],
+                                        "keputusan": ["Drainase prioritas 1"]})
+    row = next(c["row"] for c in kader.pull_all() if c["record_id"] == str(rid))
+    assert row["narasumber"] == [{"nama": "Pak Camat", "unsur": "pemerintah"}]
+    assert (row["keputusan"], row["jam_mulai"]) == (["Drainase prioritas 1"], "09:00:00")
