@@ -70,13 +70,6 @@ def merge_update(current: Mapping[str, Any], changes: Mapping[str, Any],
     return Merge(apply=apply, conflicts=conflicts, concurrent=concurrent)
 
 
-def merge_create_again(current: Mapping[str, Any], changes: Mapping[str, Any], created_values: Mapping[str, Any],
-                       concurrent: bool) -> Merge:
-    """A create for a record that exists already (the same create re-sent under a new mutation id):
-    treated as an update whose base is the record as first created."""
-    return merge_update(current, changes, {k: created_values.get(k) for k in changes}, concurrent)
-
-
 DeleteDecision = Literal["delete", "already_deleted", "conflict"]
 
 

@@ -26,7 +26,8 @@ class AuthController(Controller):
 
     @post("/login", operation_id="login", status_code=200, summary="Log in and receive a long-lived device token")
     async def login(self, data: JSONBody[LoginRequest], db: DB, state: State) -> service.LoginResult:
-        return await service.login(db, state.settings, data.username, data.password, data.device_name)
+        return await service.login(db, state.settings, data.username, data.password, data.device_name,
+                                   state.database.read_sessions)
 
     @post("/logout", operation_id="logout", status_code=204, summary="Revoke this device's token")
     async def logout(self, request: Caller, db: DB) -> None:

@@ -7,7 +7,7 @@ import datetime as dt
 
 import msgspec
 from sqlalchemy import select, update
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from server.auth.passwords import hash_password, new_token, token_hash, verify_password
 from server.auth.principal import Principal
@@ -34,15 +34,21 @@ class LoginResult(msgspec.Struct):
     user: UserInfo
 
 
-async def login(db: AsyncSession, settings: Settings, username: str, password: str, device_name: str) -> LoginResult:
-    user = await db.scalar(select(User).where(User.username == username.strip()))
+async def login(db: AsyncSession, settings: Settings, username: str, password: str, device_name: str,
+                reader: async_sessionmaker[AsyncSession]) -> LoginResult:
+    """Check the password in a read-only session first, then write the device in ``db``: on SQLite the
+    write transaction holds the one write lock, and argon2 is deliberately slow."""
+    async with reader() as r:
+        found = (await r.execute(select(User.id, User.password, User.locked_until)
+                                 .where(User.username == username.strip()))).first()
     now = utcnow()
-    if user is not None and user.locked_until is not None and user.locked_until > now:
-        wait = int((user.locked_until - now).total_seconds()) + 1
+    if found is not None and found.locked_until is not None and found.locked_until > now:
+        wait = int((found.locked_until - now).total_seconds()) + 1
         raise KaderError("too_many_attempts", f"Terlalu banyak percobaan gagal. Coba lagi dalam {wait} detik.",
                          headers={"Retry-After": str(wait)})
-    # argon2 is deliberately slow: in a thread, so the worker's event loop keeps serving others.
-    valid = await asyncio.to_thread(verify_password, user.password if user else None, password)
+    # In a thread, so the worker's event loop keeps serving others meanwhile.
+    valid = await asyncio.to_thread(verify_password, found.password if found else None, password)
+    user = await db.get(User, found.id) if found is not None else None
     if not valid or user is None or not user.active:
         if user is not None:
             await _count_failure(db, settings, user.id, now)

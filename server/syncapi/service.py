@@ -26,9 +26,6 @@ from sync.protocol import (
     ResolveRequest,
 )
 
-_STATUS_OF = {"not_found": "not_found", "already_resolved": "already_resolved", "missing_fields": "missing_fields",
-              "invalid_fields": "invalid_fields"}
-
 
 class _VersionProbe(msgspec.Struct):
     protocol_version: int = 0
@@ -92,7 +89,7 @@ async def resolve(db: AsyncSession, who: Principal, conflict_id: uuid.UUID, requ
     try:
         return await resolve_engine.resolve(db, actor_for(who, via=via), conflict_id, request)
     except resolve_engine.ResolveError as e:
-        raise KaderError(_STATUS_OF[e.code], e.reason) from None
+        raise KaderError(e.code, e.reason) from None  # the engine speaks catalogue codes
 
 
 class HistoryEntry(msgspec.Struct):
