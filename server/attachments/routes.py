@@ -14,6 +14,10 @@ from server.attachments import store
 from server.errors import KaderError
 from server.http import Caller
 from server.models.enums import Role
+from server.openapi_bodies import binary_body
+
+# The upload's bytes are read by hand (checked against the hash in the address); /schema says what they are.
+PhotoUpload = binary_body(sorted(store.IMAGE_TYPES), "The photo's bytes; their SHA-256 is the address.")
 
 
 def _check_name(sha256: str) -> None:
@@ -30,6 +34,7 @@ def _found(request: Caller, state: State, sha256: str) -> Path:
 
 
 @put("/attachments/{sha256:str}", operation_id="putAttachment", status_code=200, tags=["attachments"],
+     operation_class=PhotoUpload,
      summary="Upload a photo named by the SHA-256 of its bytes (a cadre, into her desa)")
 async def put_attachment(request: Caller, state: State, sha256: FromPath[str]) -> Response[dict[str, object]]:
     _check_name(sha256)

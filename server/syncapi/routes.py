@@ -10,16 +10,21 @@ from litestar.datastructures import State
 from litestar.params import FromPath, FromQuery, JSONBody
 
 from server.http import DB, Caller
+from server.openapi_bodies import json_body
 from server.syncapi import service
 from server.syncapi.body import read_body
-from sync.protocol import PROTOCOL_VERSION, PullResponse, PushResponse, ResolveRequest
+from sync.protocol import PROTOCOL_VERSION, PullResponse, PushRequest, PushResponse, ResolveRequest
+
+# push reads its body itself (gzip allowed); this only tells /schema what that body is.
+PushOperation = json_body(PushRequest, "A batch of mutations from one client; may be sent with "
+                          "Content-Encoding: gzip.")
 
 
 class SyncController(Controller):
     path = "/sync"
     tags = ["sync"]
 
-    @post("/push", operation_id="push", status_code=200,
+    @post("/push", operation_id="push", status_code=200, operation_class=PushOperation,
           summary="Apply a batch of mutations from one client (JSON body, gzip allowed)")
     async def push(self, request: Caller, db: DB, state: State) -> PushResponse:
         return await service.push(db, request.user, await read_body(request, state.settings.max_body_bytes))
