@@ -15,6 +15,7 @@ import asyncio
 import getpass
 import sys
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
 from sqlalchemy import func, select
@@ -78,6 +79,18 @@ def _parser() -> argparse.ArgumentParser:
                             "cursors are told to resync")
     purge.add_argument("--days", type=int, default=365, help="retention window in days (default 365)")
     purge.set_defaults(command=cmd_sync_purge)
+    identity = sync.add_parser("new-identity", help="after restoring a backup by hand (not with kader restore): "
+                               "give the database a new identity so that phones send again what it lost")
+    identity.set_defaults(command=cmd_sync_new_identity)
+
+    backup = commands.add_parser("backup", help="a consistent copy of the database while the server runs "
+                                 "(SQLite online backup; pg_dump --format=custom)")
+    backup.add_argument("file", type=Path, metavar="FILE", help="the new backup file (must not exist)")
+    backup.set_defaults(command=cmd_backup)
+    restore = commands.add_parser("restore", help="stop the server first: replace the database with a backup, "
+                                  "migrate it, and give it a new identity so that phones resync")
+    restore.add_argument("file", type=Path, metavar="FILE", help="a file made by kader backup")
+    restore.set_defaults(command=cmd_restore)
     return parser
 
 
@@ -157,6 +170,36 @@ def cmd_sync_purge(args: argparse.Namespace, settings: Settings) -> int:
     upgrade(settings.database_url)
     counts = in_transaction(settings, lambda s: purge(s, dt.timedelta(days=args.days)))
     print("Dihapus: " + ", ".join(f"{name} {n}" for name, n in counts.items()))
+    return 0
+
+
+def cmd_sync_new_identity(args: argparse.Namespace, settings: Settings) -> int:
+    from sync.engine.timeline import new_identity
+
+    upgrade(settings.database_url)
+    timeline, seq = in_transaction(settings, new_identity)
+    print(f"Identitas database baru: {timeline.database_id} (riwayat sama dengan sebelumnya sampai change_seq "
+          f"{seq}). HP akan mengirim ulang perubahan yang hilang.")
+    return 0
+
+
+def cmd_backup(args: argparse.Namespace, settings: Settings) -> int:
+    from server.backup import backup
+
+    backup(settings.database_url, args.file)
+    print(f"Cadangan database {_safe_url(settings)} ditulis ke {args.file} ({args.file.stat().st_size} byte).")
+    return 0
+
+
+def cmd_restore(args: argparse.Namespace, settings: Settings) -> int:
+    from server.backup import restore
+    from sync.engine.timeline import new_identity
+
+    restore(settings.database_url, args.file)
+    upgrade(settings.database_url)  # a backup made by an older version gets this version's schema
+    timeline, seq = in_transaction(settings, new_identity)
+    print(f"Database {_safe_url(settings)} dipulihkan dari {args.file}. Identitas baru {timeline.database_id}; "
+          f"data sampai change_seq {seq}. HP akan mengirim ulang perubahan setelah cadangan dibuat.")
     return 0
 
 

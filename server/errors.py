@@ -44,6 +44,8 @@ CATALOGUE: dict[str, ErrorCode] = {
     "username_taken": ErrorCode(409, "Username already exists"),
     "already_resolved": ErrorCode(409, "The conflict was already resolved"),
     "resync_required": ErrorCode(410, "Start the pull again from the beginning"),
+    "database_replaced": ErrorCode(410, "The server was restored from a backup: send again what was sent, "
+                                        "then pull from the beginning"),
     # 413/415/429
     "body_too_large": ErrorCode(413, "The request body is too large"),
     "unsupported_media_type": ErrorCode(415, "Unsupported content type"),

@@ -26,6 +26,9 @@ class _Mutation(msgspec.Struct, forbid_unknown_fields=True, tag_field="op", kw_o
     seq: Seq
     table: TableName
     record_id: uuid.UUID
+    # The database identity the phone had synced with when it made this change: what ``base_version``
+    # counts in. Absent: the server's current one (docs/sync-protocol.md, "Restored server").
+    origin: uuid.UUID | None = None
 
 
 class Create(_Mutation, tag="create"):
@@ -75,6 +78,7 @@ class MutationResult(msgspec.Struct, omit_defaults=True):
 class PushResponse(msgspec.Struct):
     results: list[MutationResult]
     protocol_version: int = PROTOCOL_VERSION
+    database_id: uuid.UUID | None = None  # the identity the answers belong to; a new one means a restore
 
 
 class Change(msgspec.Struct):
@@ -101,6 +105,7 @@ class PullResponse(msgspec.Struct, omit_defaults=True):
     has_more: bool
     reference: Reference | None = None
     protocol_version: int = PROTOCOL_VERSION
+    database_id: uuid.UUID | None = None  # the identity the changes and the cursor belong to
 
 
 class Choice(msgspec.Struct, forbid_unknown_fields=True):

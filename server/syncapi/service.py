@@ -76,6 +76,9 @@ async def pull(db: AsyncSession, who: Principal, cursor: str | None, limit: int,
         await db.connection(execution_options={"isolation_level": "REPEATABLE READ"})
     try:
         page = await pull_engine.pull(db, actor_for(who), cursor, limit)
+    except pull_engine.DatabaseReplaced as e:
+        raise KaderError("database_replaced", f"Sinkron ulang dari awal: {e}. Push again every mutation "
+                         "sent to the old database (same mutation_id and origin), then pull from the start.") from None
     except pull_engine.ResyncRequired as e:
         raise KaderError("resync_required", f"Sinkron ulang dari awal: {e}. Keep unsent changes and pull "
                          "without a cursor.") from None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import heapq
+import uuid
 
 from sqlalchemy import select, update
 from sqlalchemy.dialects import postgresql, sqlite
@@ -13,6 +14,7 @@ from server.db.types import utcnow
 from server.models import Bidang, SyncClient, SyncMeta, Wilayah
 from server.scope import within
 from sync.engine.tables import PULLED, TABLE_OF, row_to_wire
+from sync.engine.timeline import current as current_timeline
 from sync.engine.writer import Actor
 from sync.protocol import Change, PullResponse, Reference
 
@@ -22,19 +24,28 @@ class ResyncRequired(Exception):
     pull from the start."""
 
 
-def parse_cursor(cursor: str | None, scope: str) -> int:
-    """Cursors read ``<change_seq>@<scope>``: one made for another scope (the account moved desa)
-    cannot be continued."""
+class DatabaseReplaced(ResyncRequired):
+    """The cursor belongs to another database identity: the server was restored from a backup. Besides
+    pulling from the start, the client sends again what it had sent (docs/sync-protocol.md, "Restored server")."""
+
+
+def parse_cursor(cursor: str | None, scope: str, database_id: uuid.UUID | None = None) -> int:
+    """Cursors read ``<change_seq>@<scope>@<database_id>``: one made for another scope (the account moved
+    desa) cannot be continued, nor one of another database (a restore). A cursor without a database id
+    (made before identities existed) is taken as one of the current database."""
     if not cursor:
         return 0
-    seq, _, made_for = cursor.partition("@")
+    seq, _, rest = cursor.partition("@")
+    made_for, _, made_by = rest.partition("@")
     if not seq.isdigit() or made_for != scope:
         raise ResyncRequired("this cursor belongs to another region or is not a cursor")
+    if made_by and database_id is not None and made_by != str(database_id):
+        raise DatabaseReplaced("the server's database was restored from a backup since this cursor was made")
     return int(seq)
 
 
-def make_cursor(seq: int, scope: str) -> str:
-    return f"{seq}@{scope}"
+def make_cursor(seq: int, scope: str, database_id: uuid.UUID | None = None) -> str:
+    return f"{seq}@{scope}@{database_id}" if database_id else f"{seq}@{scope}"
 
 
 async def purged_through(db: AsyncSession) -> int:
@@ -44,7 +55,8 @@ async def purged_through(db: AsyncSession) -> int:
 
 async def pull(db: AsyncSession, actor: Actor, cursor: str | None, limit: int) -> PullResponse:
     # Step 1: one snapshot for the whole page (PostgreSQL runs this in REPEATABLE READ; see the route).
-    after = parse_cursor(cursor, actor.scope)
+    timeline = await current_timeline(db)
+    after = parse_cursor(cursor, actor.scope, timeline.database_id)
     if 0 < after < await purged_through(db):
         raise ResyncRequired("tombstones older than this cursor have been purged")
     # Step 2: from each table, the rows changed after the cursor, oldest change first.
@@ -65,8 +77,8 @@ async def pull(db: AsyncSession, actor: Actor, cursor: str | None, limit: int) -
     ]
     next_seq = page[-1].change_seq if page else after
     reference = await _reference(db, actor) if after == 0 else None
-    return PullResponse(changes=changes, next_cursor=make_cursor(next_seq, actor.scope), has_more=has_more,
-                        reference=reference)
+    return PullResponse(changes=changes, next_cursor=make_cursor(next_seq, actor.scope, timeline.database_id),
+                        has_more=has_more, reference=reference, database_id=timeline.database_id)
 
 
 async def note_pull(db: AsyncSession, actor: Actor, device_id: int | None) -> None:

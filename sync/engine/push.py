@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from server.db.types import utcnow
 from server.models import Conflict, History, ProcessedMutation, SyncClient, Wilayah
 from sync.engine.tables import MODELS, row_to_wire
+from sync.engine.timeline import replayed
 from sync.engine.writer import Actor, Writer, typed
 from sync.merge import Merge, changed_since, decide_delete, merge_update
 from sync.protocol import (
@@ -60,9 +61,11 @@ async def push(db: AsyncSession, actor: Actor, request: PushRequest, device_id: 
             .where(ProcessedMutation.mutation_id.in_(ids))
         )).all()
     } if ids else {}
+    # Mutations replayed after a restore name versions of the lost timeline: moved onto this one.
+    timeline, mutations = await replayed(db, request.mutations)
     writer = Writer(db, actor)
     results: list[MutationResult] = []
-    for mutation in request.mutations:
+    for mutation in mutations:
         if mutation.mutation_id in done:
             results.append(msgspec.convert(done[mutation.mutation_id], MutationResult))
             continue
@@ -79,7 +82,7 @@ async def push(db: AsyncSession, actor: Actor, request: PushRequest, device_id: 
     client.protocol_version = request.protocol_version
     # Step 5: number every change of this batch, in commit order.
     await writer.finish()
-    return PushResponse(results=results)
+    return PushResponse(results=results, database_id=timeline.database_id)
 
 
 async def _lock_client(db: AsyncSession, actor: Actor, request: PushRequest, device_id: int | None) -> SyncClient:
