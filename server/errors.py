@@ -133,10 +133,19 @@ def handle_unexpected(request: Request, exc: Exception) -> Response[dict[str, An
                    status=HTTP_500_INTERNAL_SERVER_ERROR)
 
 
+# PostgreSQL SQLSTATEs of a database that is away or on its way back (restart, failover), where a retry
+# in a moment succeeds: class 08 (connection exception), admin/crash shutdown, "the database system is
+# starting up" / "shutting down" (57P03, whose message names no connection), too many connections.
+_UNAVAILABLE_SQLSTATES = {"57P01", "57P02", "57P03", "53300"}
+
+
 def _is_connection_error(exc: Exception) -> bool:
     from sqlalchemy.exc import DBAPIError
 
     if isinstance(exc, DBAPIError):
+        sqlstate = str(getattr(exc.orig, "sqlstate", None) or "")
+        if sqlstate.startswith("08") or sqlstate in _UNAVAILABLE_SQLSTATES:
+            return True
         return bool(exc.connection_invalidated) or "connect" in str(exc.orig).lower()
     return True
 
