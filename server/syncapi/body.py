@@ -23,4 +23,9 @@ async def read_body(request: Request, limit: int) -> bytes:
         raise KaderError("bad_request", f"The gzip body is corrupt: {e}.") from None
     if len(data) > limit or inflater.unconsumed_tail:
         raise KaderError("body_too_large", f"The body is larger than {limit} bytes once decompressed.")
+    # zlib checks the CRC only at the end of the stream: a cut-off body would otherwise pass unchecked.
+    if not inflater.eof:
+        raise KaderError("bad_request", "The gzip body is truncated (its end and checksum are missing).")
+    if inflater.unused_data:
+        raise KaderError("bad_request", "The gzip body has bytes after its end.")
     return data

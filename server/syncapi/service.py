@@ -42,6 +42,8 @@ def decode_push(body: bytes) -> PushRequest:
         version = msgspec.json.decode(body, type=_VersionProbe).protocol_version
     except msgspec.DecodeError as e:
         raise KaderError("bad_request", f"The body is not a JSON object: {e}.") from None
+    except (UnicodeDecodeError, RecursionError) as e:  # msgspec raises these, not DecodeError
+        raise _unreadable(e) from None
     if version not in SUPPORTED_PROTOCOLS:
         raise KaderError("update_required", f"Perbarui aplikasi dulu: protocol_version {version} is not accepted; "
                          f"this server accepts {', '.join(map(str, SUPPORTED_PROTOCOLS))}.",
@@ -52,6 +54,14 @@ def decode_push(body: bytes) -> PushRequest:
         raise KaderError("validation_failed", f"The push is invalid: {e}.") from None
     except msgspec.DecodeError as e:
         raise KaderError("bad_request", f"The body is malformed JSON: {e}.") from None
+    except (UnicodeDecodeError, RecursionError) as e:
+        raise _unreadable(e) from None
+
+
+def _unreadable(e: UnicodeDecodeError | RecursionError) -> KaderError:
+    if isinstance(e, UnicodeDecodeError):
+        return KaderError("bad_request", f"The body is not valid UTF-8 (byte {e.start}).")
+    return KaderError("bad_request", "The body is nested too deeply to be a push.")
 
 
 async def push(db: AsyncSession, who: Principal, body: bytes) -> PushResponse:
