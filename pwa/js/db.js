@@ -7,7 +7,10 @@ import { OUTBOX_SCHEMA, READS_OUTBOX, VERSION } from './shell.js';
 import { TABLES, uuidv7 } from './protocol.js';
 
 const NAME = 'kader';
-const DB_VERSION = 1;
+const DB_VERSION = 2;
+// Acknowledged mutations are kept this long, to be sent again should the server be restored from a
+// backup (docs/sync-protocol.md, "Restored server"): a backup older than this can lose phone data.
+export const SENT_RETENTION_DAYS = 45;
 
 export const dbEvents = new EventTarget(); // 'change' after every write; 'versionchange' when outdated
 
@@ -36,7 +39,12 @@ function upgrade(db, oldVersion) {
     // photos: {sha256, blob, type, size, uploaded: 0|1} (0/1 because booleans cannot be indexed)
     db.createObjectStore('attachments', { keyPath: 'sha256' }).createIndex('by_uploaded', 'uploaded');
   }
-  // if (oldVersion < 2) { … } — later versions go here, one rung each; never edit a rung above.
+  if (oldVersion < 2) {
+    // sent: mutations the server acknowledged, {…mutation, acked_under (database id), acked_at}, kept
+    // SENT_RETENTION_DAYS in case the server is restored from a backup that lacks them.
+    db.createObjectStore('sent', { keyPath: 'seq' }).createIndex('by_at', 'acked_at');
+  }
+  // if (oldVersion < 3) { … } — later versions go here, one rung each; never edit a rung above.
 }
 
 export function openDb() {
@@ -153,7 +161,8 @@ export async function saveRecord(table, id, changes, attachments = []) {
     const op = known ? 'update' : 'create';
     const sent = op === 'create' ? writable(table, next.row) : changes;
     const m = { seq, mutation_id: uuidv7(), table, record_id: id, op, base_version: next.version,
-      changes: sent, schema: OUTBOX_SCHEMA, at: Date.now() };
+      origin: next.origin ?? await req(s.meta.get('database_id')), changes: sent, schema: OUTBOX_SCHEMA,
+      at: Date.now() };
     s.outbox.add(m);
     next.pending += 1;
     next.rejected = null;
@@ -176,7 +185,7 @@ export async function deleteRecord(table, id) {
     const seq = ((await req(s.meta.get('seq'))) || 0) + 1;
     s.meta.put(seq, 'seq');
     const m = { seq, mutation_id: uuidv7(), table, record_id: id, op: 'delete', base_version: rec.version,
-      changes: {}, schema: OUTBOX_SCHEMA, at: Date.now() };
+      origin: rec.origin ?? await req(s.meta.get('database_id')), changes: {}, schema: OUTBOX_SCHEMA, at: Date.now() };
     s.outbox.add(m);
     s.records.put({ ...rec, deleted: true, pending: rec.pending + 1, localAt: Date.now() });
     return m;
@@ -206,14 +215,17 @@ export async function nextBatch(limit) {
 }
 
 // Applies a push answer (protocol "Push", the status table): every answered mutation leaves the outbox.
-export async function applyResults(batch, results) {
+// What was taken is kept in `sent` (with the database id that took it) in case of a restore.
+export async function applyResults(batch, results, databaseId) {
   const bySeen = new Map(batch.map((m) => [m.mutation_id, m]));
   const rejected = [];
-  await tx(['records', 'outbox'], 'readwrite', async (s) => {
+  await tx(['records', 'outbox', 'sent'], 'readwrite', async (s) => {
+    const now = Date.now();
     for (const r of results) {
       const m = bySeen.get(r.mutation_id);
       if (!m) continue;
       s.outbox.delete(m.seq);
+      if (r.status !== 'rejected') s.sent.put({ ...m, acked_under: databaseId, acked_at: now });
       const key = [m.table, m.record_id];
       const later = (await req(s.outbox.index('by_rec').getAll(key))).filter((x) => x.seq !== m.seq).sort(bySeq);
       // Only after "applied" is the server's record exactly ours at `version`: then the edits that
@@ -221,13 +233,20 @@ export async function applyResults(batch, results) {
       // she has not seen yet, so they keep their base and the server merges them field by field.
       if (r.status === 'applied') {
         for (const x of later) {
-          if (x.base_version === m.base_version) { x.base_version = r.version; s.outbox.put(x); }
+          if (x.base_version === m.base_version) {
+            Object.assign(x, { base_version: r.version, origin: databaseId ?? x.origin });
+            s.outbox.put(x);
+          }
         }
       }
       const rec = await req(s.records.get(key));
       if (!rec) continue;
       rec.pending = later.length;
-      if (r.status === 'applied' && r.version > rec.version) rec.version = r.version;
+      // A version counts in the timeline of the database that gave it (`origin`): one from another
+      // database (after a restore) replaces hers, even when lower.
+      if (r.status === 'applied' && (r.version > rec.version || (databaseId && rec.origin !== databaseId))) {
+        Object.assign(rec, { version: r.version, origin: databaseId ?? rec.origin });
+      }
       if (r.status === 'rejected') {
         rec.rejected = { code: r.error_code, reason: r.reason, op: m.op, changes: m.changes, at: Date.now() };
         rejected.push({ table: m.table, id: m.record_id, code: r.error_code, reason: r.reason });
@@ -238,8 +257,40 @@ export async function applyResults(batch, results) {
         s.records.put(rec);
       }
     }
+    const old = IDBKeyRange.upperBound(now - SENT_RETENTION_DAYS * 86400e3);
+    for (const seq of await req(s.sent.index('by_at').getAllKeys(old))) s.sent.delete(seq);
   });
   return rejected;
+}
+
+// The server answered under a database id other than the one this phone synced with: it was restored
+// from a backup, and may lack what it acknowledged after that backup. In one transaction: every sent
+// mutation not acknowledged by this database goes back to the outbox in its original order, marked
+// with the database its base version counts in (`origin`; the server moves it onto the restored
+// timeline); the synced copy is dropped (never the outbox) and the cursor with it. The records those
+// mutations touch stay, as she last saw them. Returns how many mutations go again.
+export async function replaySent(databaseId) {
+  return tx(['sent', 'outbox', 'records', 'meta'], 'readwrite', async (s) => {
+    const known = await req(s.meta.get('database_id'));
+    const again = (await req(s.sent.getAll())).filter((m) => m.acked_under !== databaseId).sort(bySeq);
+    for (const { acked_under: under, acked_at: _, ...m } of again) {
+      s.outbox.put({ ...m, origin: m.origin ?? under, replay: true });
+      s.sent.delete(m.seq);
+    }
+    const pending = new Map();
+    for (const m of await req(s.outbox.getAll())) {
+      const k = `${m.table}/${m.record_id}`;
+      pending.set(k, (pending.get(k) || 0) + 1);
+    }
+    for (const r of await req(s.records.getAll())) {
+      const n = pending.get(`${r.t}/${r.id}`) || 0;
+      if (!n) s.records.delete([r.t, r.id]);
+      else s.records.put({ ...r, pending: n, server: r.server ?? { ...r.row }, origin: r.origin ?? known });
+    }
+    s.meta.delete('cursor');
+    s.meta.put(databaseId, 'database_id');
+    return again.length;
+  });
 }
 
 // ---- pull ---------------------------------------------------------------------------------------
@@ -248,8 +299,9 @@ export async function applyResults(batch, results) {
 // is either wholly applied with its cursor, or not at all (protocol "Pull"). A row arriving for a
 // record with unsent changes becomes her new base and her changes are laid on top again; the
 // mutations keep the version she started from, so the server still merges them field by field.
-export async function applyPage(changes, cursor, reference) {
+export async function applyPage(changes, cursor, reference, databaseId) {
   return tx(['records', 'outbox', 'meta', 'reference'], 'readwrite', async (s) => {
+    const origin = databaseId ?? await req(s.meta.get('database_id'));
     for (const c of changes) {
       const key = [c.table, c.record_id];
       const [pending, rec] = await Promise.all([
@@ -261,7 +313,7 @@ export async function applyPage(changes, cursor, reference) {
         continue;
       }
       s.records.put({
-        t: c.table, id: c.record_id, server: pending.length ? c.row : null, version: c.version,
+        t: c.table, id: c.record_id, server: pending.length ? c.row : null, version: c.version, origin,
         row: overlay(c.row, pending),
         pending: pending.length, deleted: pending.some((m) => m.op === 'delete'),
         rejected: rec?.rejected ?? null, localAt: rec?.localAt ?? null,
@@ -272,6 +324,7 @@ export async function applyPage(changes, cursor, reference) {
       s.reference.put(reference.desa, 'desa');
     }
     if (cursor !== undefined) s.meta.put(cursor, 'cursor');
+    if (databaseId) s.meta.put(databaseId, 'database_id');
   });
 }
 
@@ -288,7 +341,7 @@ export async function dropSyncedCopies() {
 
 // Wipes everything (log-out, after she has been warned about unsent data).
 export async function wipe() {
-  return tx(['records', 'outbox', 'meta', 'reference', 'attachments'], 'readwrite', (s) => {
+  return tx(['records', 'outbox', 'meta', 'reference', 'attachments', 'sent'], 'readwrite', (s) => {
     for (const store of Object.values(s)) store.clear();
   });
 }

@@ -134,20 +134,34 @@ async function doSync() {
 }
 
 const wire = (m) => ({ op: m.op, mutation_id: m.mutation_id, seq: m.seq, table: m.table,
-  record_id: m.record_id, base_version: m.base_version, changes: m.changes || {} });
+  record_id: m.record_id, base_version: m.base_version, origin: m.origin, changes: m.changes || {} });
+
+const pushBatch = async (token, batch) => api('/api/sync/push', { method: 'POST', token, body: {
+  client_id: await db.clientId(), protocol_version: PROTOCOL_VERSION, app_version: VERSION, mutations: batch.map(wire),
+} });
+
+// Every answer names the server's database. Another one than this phone synced with means the server
+// was restored from a backup (docs/sync-protocol.md, "Restored server"): what it acknowledged since the
+// backup may be gone, so the sent mutations go back to the outbox (and are pushed again) and the synced
+// copy is pulled again from the start. True when that happened.
+async function adoptDatabase(id) {
+  const known = await db.getMeta('database_id');
+  if (!id || id === known) return false;
+  if (!known) { await db.setMeta('database_id', id); return false; }
+  await db.replaySent(id);
+  return true;
+}
 
 // Push, step by step: a batch holds at most one mutation per record, so edits queued behind one
 // another go in later rounds, each on the version the previous answer gave.
 async function pushAll(token) {
-  const client = await db.clientId();
   const rejected = [];
   for (let round = 0; round < 100; round++) {
     const batch = await db.nextBatch(MAX_MUTATIONS_PER_PUSH);
     if (!batch.length) break;
-    const answer = await api('/api/sync/push', { method: 'POST', token, body: {
-      client_id: client, protocol_version: PROTOCOL_VERSION, app_version: VERSION, mutations: batch.map(wire),
-    } });
-    rejected.push(...await db.applyResults(batch, answer.results));
+    const answer = await pushBatch(token, batch);
+    rejected.push(...await db.applyResults(batch, answer.results, answer.database_id));
+    await adoptDatabase(answer.database_id); // after a restore the next rounds send the sent ones again
   }
   return rejected;
 }
@@ -183,6 +197,15 @@ async function pullAll(token) {
     try {
       page = await api(`/api/sync/pull?${query}`, { token });
     } catch (e) {
+      if (e.code === 'database_replaced' && !resynced) {
+        // The server was restored from a backup (its new id comes with any push answer, even an empty
+        // one): send again what it may have lost, then pull from the beginning.
+        resynced = true;
+        await db.replaySent((await pushBatch(token, [])).database_id);
+        await pushAll(token);
+        cursor = null;
+        continue;
+      }
       if (e.code === 'resync_required' && !resynced) {
         // The cursor cannot go on (moved desa, or tombstones purged): drop the synced copy, keep the
         // outbox, start again from the beginning.
@@ -193,7 +216,13 @@ async function pullAll(token) {
       }
       throw e;
     }
-    await db.applyPage(page.changes, page.next_cursor, page.reference);
+    if (!resynced && await adoptDatabase(page.database_id)) {
+      resynced = true; // restored without this cursor noticing (one made before identities): as above
+      await pushAll(token);
+      cursor = null;
+      continue;
+    }
+    await db.applyPage(page.changes, page.next_cursor, page.reference, page.database_id);
     cursor = page.next_cursor;
     if (!page.has_more) return;
   }
