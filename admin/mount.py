@@ -35,8 +35,8 @@ def admin_handlers(settings: Settings) -> list[ControllerRouterHandler]:
     engine = piccolo_engine(settings.database_url)
     tables = derive_tables(engine)
     user_table, session_table = auth_tables(engine, settings.login_max_failures, settings.login_lock_seconds_max)
-    # Host names of the deployment (for HTTPS) once Settings has them; loopback works on any port.
-    allowed_hosts = [*LOCAL_HOSTS, *getattr(settings, "admin_allowed_hosts", ())]
+    # Host names of the deployment (KADER_PUBLIC_URL, KADER_ALLOWED_HOSTS); loopback works on any port.
+    allowed_hosts = [*LOCAL_HOSTS, *settings.admin_allowed_hosts]
     piccolo = create_admin(
         table_configs(tables),
         auth_table=user_table,
@@ -45,6 +45,7 @@ def admin_handlers(settings: Settings) -> list[ControllerRouterHandler]:
         # Otherwise every table a foreign key points at would be listed, users included.
         auto_include_related=False,
         allowed_hosts=allowed_hosts,
+        production=settings.served_over_https,  # the session cookie is then Secure
         default_language_code=DEFAULT_LANGUAGE,
         translations=TRANSLATIONS,
         sidebar_links={**OFFICE_LINKS, SIDEBAR_LABEL: f"{DASHBOARD_PATH}/"},  # dashboard: admin/dashboard.py

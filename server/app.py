@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 from collections.abc import AsyncGenerator
 from contextlib import asynccontextmanager
 
@@ -22,7 +21,10 @@ from server.auth.routes import AuthController
 from server.db.session import Database, provide_db
 from server.errors import EXCEPTION_HANDLERS
 from server.exports.routes import ExportController, get_dashboard
-from server.health.routes import health
+from server.headers import SecurityHeadersMiddleware
+from server.health.routes import health, live, ready
+from server.ratelimit import STORE, rate_limit_middleware, rate_limit_store
+from server.requestlog import RequestLogMiddleware, configure_logging
 from server.reviews.routes import set_review
 from server.settings import Settings
 from server.syncapi.routes import SyncController
@@ -33,7 +35,8 @@ VERSION = "0.1.0"
 
 def create_app(settings: Settings | None = None) -> Litestar:
     settings = settings or Settings.from_env()
-    logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    configure_logging(settings.log_level, settings.log_format)
+    limits_store = rate_limit_store(settings)
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncGenerator[None, None]:
@@ -45,20 +48,23 @@ def create_app(settings: Settings | None = None) -> Litestar:
 
     api = Router(
         path="/api",
-        route_handlers=[health, AuthController, DesaController, SyncController, set_review,
+        route_handlers=[health, live, ready, AuthController, DesaController, SyncController, set_review,
                         *ATTACHMENT_ROUTES, ExportController, get_dashboard],
         dependencies={"db": Provide(provide_db)},
-        middleware=[DefineMiddleware(DeviceTokenMiddleware, exclude=PUBLIC_PATHS)],
+        # Limits first: a flood is refused before it costs a token check or an argon2 hash.
+        middleware=[*rate_limit_middleware(settings), DefineMiddleware(DeviceTokenMiddleware, exclude=PUBLIC_PATHS)],
     )
     pwa = create_static_files_router(path="/", directories=[settings.pwa_dir], html_mode=True,
                                      name="pwa", include_in_schema=False,
                                      # the service worker serves these offline; the network copy is
                                      # always revalidated, so an update is never hidden by a stale cache
                                      cache_control=CacheControlHeader(no_cache=True))
-    return Litestar(
+    app = Litestar(
         route_handlers=[api, *admin_handlers(settings), pwa],
         lifespan=[lifespan],
-        state=State({"settings": settings}),
+        state=State({"settings": settings, "rate_limit_store": limits_store}),
+        stores={STORE: limits_store},
+        logging_config=None,  # server.requestlog configures logging
         exception_handlers=EXCEPTION_HANDLERS,
         request_max_body_size=settings.max_body_bytes,
         compression_config=CompressionConfig(backend="gzip", minimum_size=1024),
@@ -66,3 +72,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
                                      render_plugins=[SwaggerRenderPlugin()]),
         debug=False,
     )
+    # Around Litestar's whole handler, not as route middleware: so the request line and the security
+    # headers also cover answers no route gives (404 of an unknown /api/ path, 405).
+    app.asgi_handler = RequestLogMiddleware(SecurityHeadersMiddleware(app.asgi_handler,
+                                                                      https=settings.served_over_https))
+    return app

@@ -229,8 +229,11 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     url = f"http://{args.host}:{args.port}"
     print(f"Kader melayani {url}/ (admin {url}/admin/, API {url}/schema), database {_safe_url(settings)}, "
           f"{args.workers} worker.", flush=True)
+    # access_log off: the app writes its own request line (server/requestlog.py). X-Forwarded-For/-Proto
+    # are believed from the proxies in KADER_TRUSTED_PROXIES only.
     uvicorn.run("server.app:create_app", factory=True, host=args.host, port=args.port, workers=args.workers,
-                log_level=settings.log_level)
+                log_level=settings.log_level, access_log=False, proxy_headers=True,
+                forwarded_allow_ips=settings.trusted_proxies)
     return 0
 
 

@@ -110,9 +110,14 @@ def handle_http(_: Request, exc: HTTPException) -> Response[dict[str, Any]]:
     if code is None:
         code = "internal_error" if exc.status_code >= 500 else "bad_request"
     detail = exc.detail or CATALOGUE[code].title
+    headers = dict(exc.headers or {})
     if code == "body_too_large":
         detail = "The request body is larger than this server accepts."
-    return problem(code, detail, status=exc.status_code, headers=exc.headers)
+    if code == "too_many_attempts" and "RateLimit-Reset" in headers:
+        # From server/ratelimit.py: say when to come back, in the header clients already honour.
+        headers["Retry-After"] = headers["RateLimit-Reset"]
+        detail = f"Too many requests from this address or device; try again in {headers['Retry-After']} s."
+    return problem(code, detail, status=exc.status_code, headers=headers)
 
 
 def handle_unexpected(request: Request, exc: Exception) -> Response[dict[str, Any]]:

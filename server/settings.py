@@ -6,6 +6,7 @@ import os
 import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import urlsplit
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
@@ -26,10 +27,33 @@ class Settings:
     pool_size: int = 10
     log_level: str = "info"
     pwa_dir: Path = field(default=REPO_ROOT / "pwa")
+    # Shared store of the rate-limit counters; without it each worker counts on its own (fine for one).
+    redis_url: str | None = None
+    # Requests per minute; 0 turns a limit off. Log-ins per client address (a whole village may share
+    # one carrier address, so not tight: the per-account lock does the rest); pushes per device token.
+    rate_login_per_minute: int = 30
+    rate_push_per_minute: int = 120
+    # The address people use (``https://kader.example.go.id``): its host is allowed by the admin's CSRF
+    # check, and with https the cookies are marked Secure.
+    public_url: str | None = None
+    allowed_hosts: tuple[str, ...] = ()
+    # Proxies whose X-Forwarded-For/-Proto are believed (uvicorn's ``forwarded_allow_ips``).
+    trusted_proxies: str = "127.0.0.1"
+    log_format: str = "json"
 
     @property
     def is_sqlite(self) -> bool:
         return self.database_url.startswith("sqlite")
+
+    @property
+    def served_over_https(self) -> bool:
+        return bool(self.public_url and self.public_url.lower().startswith("https://"))
+
+    @property
+    def admin_allowed_hosts(self) -> tuple[str, ...]:
+        """Host names the admin's CSRF check accepts in Origin/Referer on HTTPS requests."""
+        host = urlsplit(self.public_url).hostname if self.public_url else None
+        return tuple(dict.fromkeys([*([host] if host else []), *self.allowed_hosts]))
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -45,6 +69,13 @@ class Settings:
             pool_size=_int("KADER_DB_POOL_SIZE", 10),
             log_level=os.environ.get("KADER_LOG_LEVEL", "info"),
             pwa_dir=Path(os.environ.get("KADER_PWA_DIR") or REPO_ROOT / "pwa").resolve(),
+            redis_url=os.environ.get("KADER_REDIS_URL") or None,
+            rate_login_per_minute=_int("KADER_RATE_LOGIN_PER_MINUTE", 30),
+            rate_push_per_minute=_int("KADER_RATE_PUSH_PER_MINUTE", 120),
+            public_url=os.environ.get("KADER_PUBLIC_URL") or None,
+            allowed_hosts=tuple(h.strip() for h in os.environ.get("KADER_ALLOWED_HOSTS", "").split(",") if h.strip()),
+            trusted_proxies=os.environ.get("KADER_TRUSTED_PROXIES", "127.0.0.1"),
+            log_format=os.environ.get("KADER_LOG_FORMAT", "json"),
         )
 
 

@@ -165,11 +165,13 @@ class LiveServer:
 
 
 def start_server(db_url: str, data_dir: Path, extra_env: dict[str, str] | None = None,
-                 workers: int = 1) -> LiveServer:
+                 workers: int = 1, ready_path: str = "/api/health") -> LiveServer:
     """The real app in a uvicorn subprocess; with ``workers`` > 1, uvicorn's supervisor and its workers."""
     port = free_port()
+    # Rate limits off unless a test asks for them: the suite logs in hundreds of accounts from 127.0.0.1.
     env = {**os.environ, "KADER_DATABASE_URL": db_url, "KADER_DATA_DIR": str(data_dir),
-           "KADER_SECRET_KEY": "test-secret", **(extra_env or {})}
+           "KADER_SECRET_KEY": "test-secret", "KADER_RATE_LOGIN_PER_MINUTE": "0", "KADER_RATE_PUSH_PER_MINUTE": "0",
+           **(extra_env or {})}
     log = data_dir / f"server-{port}.log"
     args = [sys.executable, "-m", "uvicorn", "server.app:create_app", "--factory", "--host", "127.0.0.1",
             "--port", str(port), "--log-level", "warning"]
@@ -177,12 +179,12 @@ def start_server(db_url: str, data_dir: Path, extra_env: dict[str, str] | None =
         args += ["--workers", str(workers)]
     process = subprocess.Popen(args, env=env, stdout=log.open("wb"), stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
+    deadline = time.monotonic() + 90  # a loaded 2-core machine may take long to import and fork
     while time.monotonic() < deadline:
         if process.poll() is not None:
             raise RuntimeError(f"server exited: {log.read_text()}")
         try:
-            healthy = httpx.get(f"{url}/api/health", timeout=1).status_code == 200
+            healthy = httpx.get(f"{url}{ready_path}", timeout=1).status_code == 200
             if healthy and (workers == 1 or len(children(process)) >= workers):
                 return LiveServer(url, process, log)
         except httpx.HTTPError:

@@ -9,7 +9,7 @@ from server.auth.service import principal_for_token
 from server.db.session import Database
 from server.errors import KaderError
 
-PUBLIC_PATHS = ["^/api/health$", "^/api/auth/login$"]
+PUBLIC_PATHS = ["^/api/health$", "^/api/health/live$", "^/api/health/ready$", "^/api/auth/login$"]
 
 
 class DeviceTokenMiddleware(AbstractAuthenticationMiddleware):
