@@ -8,18 +8,21 @@ because a restore replaces everything in it.
 
 from __future__ import annotations
 
+import asyncio
 import os
+import sqlite3
 import subprocess
 import sys
 import threading
 import uuid
 from collections.abc import Iterator
-from contextlib import ExitStack
+from contextlib import ExitStack, closing
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy.engine import make_url
 
 from server.db.migrate import upgrade
 from server.wilayah.loader import load_wilayah
@@ -28,6 +31,7 @@ from tests.conftest import (
     GEROKGAK,
     LiveServer,
     Store,
+    _pg_admin,
     postgres_database,
     start_server,
     stop_server,
@@ -86,15 +90,35 @@ class Site:
         return Device(self.server, self.server.login(*self.store.user(role, wilayah)))
 
 
-@pytest.fixture
-def site(db_url: str, tmp_path: Path) -> Iterator[Site]:
+@pytest.fixture(scope="module")
+def template(db_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A migrated database with the regions loaded, copied for each test (loading regions is slow)."""
     with ExitStack() as stack:
         if db_url.startswith("sqlite"):
-            url = f"sqlite+aiosqlite:///{tmp_path / 'kader.sqlite3'}"
+            url = f"sqlite+aiosqlite:///{tmp_path_factory.mktemp('template') / 'kader.sqlite3'}"
         else:
-            url = stack.enter_context(postgres_database("kader_backup"))
+            url = stack.enter_context(postgres_database("kader_backup_template"))
         upgrade(url)
         Store(url).run(lambda s: load_wilayah(s, GEROKGAK))
+        yield url
+
+
+@pytest.fixture
+def site(template: str, tmp_path: Path) -> Iterator[Site]:
+    with ExitStack() as stack:
+        if template.startswith("sqlite"):
+            url = f"sqlite+aiosqlite:///{tmp_path / 'kader.sqlite3'}"
+            with closing(sqlite3.connect(make_url(template).database)) as src, \
+                    closing(sqlite3.connect(make_url(url).database)) as dst:
+                src.backup(dst)
+        else:
+            name = f"kader_backup_{uuid.uuid4().hex[:12]}"
+            asyncio.run(_pg_admin(f'CREATE DATABASE "{name}" TEMPLATE "{make_url(template).database}"'))
+            stack.callback(lambda: asyncio.run(_pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')))
+            url = make_url(template).set(database=name).render_as_string(hide_password=False)
+        # Every installation has its own identity (a copy would share the template's).
+        Store(url).scalar("UPDATE sync_meta SET value = :v WHERE key = 'database_id' RETURNING value",
+                          v=str(uuid.uuid4()))
         site = Site(url, tmp_path, stack=stack)
         site.start()
         try:
@@ -275,8 +299,9 @@ def test_phones_that_synced_after_the_backup_recover_everything_exactly_once(sit
     assert phone.cursor is not None and phone.cursor.endswith("@" + meta["database_id"])
 
 
-def test_an_origin_never_seen_here_shares_nothing_so_edits_conflict_instead_of_overwriting(site: Site) -> None:
-    phone, other = site.device(), site.device()
+def test_an_origin_never_seen_here_shares_nothing_so_edits_conflict_instead_of_overwriting(
+        server: LiveServer, store: Store) -> None:
+    phone, other = (Device(server, server.login(*store.user("kader", DESA_GEROKGAK))) for _ in range(2))
     rid = uuid.uuid4()
     phone.push(mutation("create", "pengkajian", rid, MASALAH))
     other.push(mutation("update", "pengkajian", rid, {"uraian": "Dari kader lain"}, base_version=1))
@@ -284,15 +309,17 @@ def test_an_origin_never_seen_here_shares_nothing_so_edits_conflict_instead_of_o
     [a] = phone.push(replay(mutation("update", "pengkajian", rid, {"uraian": "Dari HP"}, base_version=2),
                             str(uuid.uuid4())))
     assert a["status"] == "conflict"
-    assert site.store.scalar("SELECT uraian FROM pengkajian WHERE id = :i", i=_id(site, rid)) == "Dari kader lain"
+    assert store.scalar("SELECT uraian FROM pengkajian WHERE id = :i", i=_id(store, rid)) == "Dari kader lain"
 
 
-def test_a_cursor_from_before_identities_still_works_and_a_bad_origin_is_refused(site: Site) -> None:
-    phone = site.device()
-    [a] = phone.push(mutation("create", "pengkajian", uuid.uuid4(), MASALAH))
+def test_a_cursor_from_before_identities_still_works_and_a_bad_origin_is_refused(server: LiveServer,
+                                                                                 store: Store) -> None:
+    phone = Device(server, server.login(*store.user("kader", DESA_GEROKGAK)))
+    phone.push(mutation("create", "pengkajian", uuid.uuid4(), MASALAH))
     page = pull(phone).json()
     seq, scope, database_id = page["next_cursor"].split("@")
-    assert database_id == page["database_id"] == site.identity()["database_id"] and scope == DESA_GEROKGAK
+    identity = store.scalar("SELECT value FROM sync_meta WHERE key = 'database_id'")
+    assert database_id == page["database_id"] == identity and scope == DESA_GEROKGAK
     assert pull(phone, f"{seq}@{scope}").status_code == 200  # phones of the previous version
     r = phone.push_raw([replay(mutation("create", "pengkajian", uuid.uuid4(), MASALAH), "not-a-uuid")])
     assert r.status_code == 400 and r.json()["code"] == "validation_failed" and "origin" in r.json()["detail"]
@@ -300,8 +327,8 @@ def test_a_cursor_from_before_identities_still_works_and_a_bad_origin_is_refused
 
 # --- helpers -------------------------------------------------------------------------------------------
 
-def _id(site: Site, rid: uuid.UUID) -> object:
-    """A UUID as the engine binds it in raw SQL (SQLite stores the 32-hex form)."""
+def _id(site: Site | Store, rid: uuid.UUID) -> object:
+    """A UUID as the engine binds it in raw SQL (SQLite stores its text form)."""
     return str(rid) if site.url.startswith("sqlite") else rid
 
 
