@@ -76,7 +76,7 @@ def test_a_push_above_the_limit_is_refused_413_and_nothing_is_stored(
     assert count(store, SyncClient, SyncClient.id == kader.client_id) == 0
     assert counter(store) == seq
 
-    # The same phone then sends it in smaller batches, as the app does after a 413: every one is taken.
+    # The limit refuses only what is too large: the same mutations in smaller batches are all taken.
     for part in (batch[:20], batch[20:40], batch[40:]):
         body = envelope(kader, part)
         assert len(body) < LIMIT
