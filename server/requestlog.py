@@ -42,8 +42,10 @@ def configure_logging(level: str, fmt: str) -> None:
     handler = logging.StreamHandler()
     handler.setFormatter(JsonFormatter() if fmt == "json" else
                          logging.Formatter("%(asctime)s %(levelname)s %(name)s %(message)s"))
+    handler._kader = True  # type: ignore[attr-defined]
     root = logging.getLogger()
-    root.handlers[:] = [handler]
+    # Replace only our own handler (an app made twice in one process), never others' (pytest's capture).
+    root.handlers[:] = [h for h in root.handlers if not getattr(h, "_kader", False)] + [handler]
     root.setLevel(level.upper())
     # The request line below replaces uvicorn's access log (which would add the query string).
     logging.getLogger("uvicorn.access").disabled = True

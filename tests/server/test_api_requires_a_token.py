@@ -7,7 +7,8 @@ import re
 from server.app import create_app
 from tests.conftest import LiveServer
 
-PUBLIC = {("GET", "/api/health"), ("POST", "/api/auth/login")}
+PUBLIC = {("GET", "/api/health"), ("GET", "/api/health/live"), ("GET", "/api/health/ready"),
+          ("POST", "/api/auth/login")}
 
 
 def api_routes() -> list[tuple[str, str]]:
