@@ -165,9 +165,10 @@ class LiveServer:
 
 
 def start_server(db_url: str, data_dir: Path, extra_env: dict[str, str] | None = None,
-                 workers: int = 1, ready_path: str = "/api/health") -> LiveServer:
-    """The real app in a uvicorn subprocess; with ``workers`` > 1, uvicorn's supervisor and its workers."""
-    port = free_port()
+                 workers: int = 1, ready_path: str = "/api/health", port: int | None = None) -> LiveServer:
+    """The real app in a uvicorn subprocess; with ``workers`` > 1, uvicorn's supervisor and its workers.
+    ``port`` starts it again where a stopped one listened (its clients keep their address)."""
+    port = port or free_port()
     # Rate limits off unless a test asks for them: the suite logs in hundreds of accounts from 127.0.0.1.
     env = {**os.environ, "KADER_DATABASE_URL": db_url, "KADER_DATA_DIR": str(data_dir),
            "KADER_SECRET_KEY": "test-secret", "KADER_RATE_LOGIN_PER_MINUTE": "0", "KADER_RATE_PUSH_PER_MINUTE": "0",
