@@ -373,37 +373,42 @@ def _valid_push(world: World) -> bytes:
     return json.dumps(envelope(world.fuzzer.client_id, [valid_create()])).encode()
 
 
-def _cases(world: World) -> dict[str, tuple[bytes, dict[str, str], int, str]]:
-    valid_gzip = gzip.compress(_valid_push(world))
-    huge = json.dumps(envelope(world.fuzzer.client_id, [
+Case = tuple[bytes, dict[str, str], int, str]
+GZ = {"content-type": "application/json", "content-encoding": "gzip"}
+JS = {"content-type": "application/json"}
+
+
+def _near_limit(world: World) -> bytes:
+    """A push of one pengkajian whose uraian fills the body to just under the limit."""
+    empty = json.dumps(envelope(world.fuzzer.client_id, [
         mutation("create", "pengkajian", uuid.uuid4(), {"jenis": "masalah", "uraian": ""})])).encode()
-    near = huge.replace(b'"uraian": ""', b'"uraian": "' + b"a" * (MAX_BODY - len(huge) - 16) + b'"')
-    bomb_json = b'{"client_id": "' + b" " * (MAX_BODY + 10) + b'"}'
-    gz = {"content-type": "application/json", "content-encoding": "gzip"}
-    js = {"content-type": "application/json"}
-    return {
-        "gzip bomb (1 GiB of zeros)": (_gzip_bomb(1 << 30), gz, 413, "body_too_large"),
-        "gzip that inflates just past the limit": (gzip.compress(bomb_json), gz, 413, "body_too_large"),
-        "not gzip at all": (_valid_push(world), gz, 400, "bad_request"),
-        "gzip with a corrupt middle": (valid_gzip[:20] + bytes(b ^ 0x5A for b in valid_gzip[20:40]) + valid_gzip[40:],
-                                       gz, 400, "bad_request"),
-        "gzip cut before its checksum": (valid_gzip[:-8], gz, 400, "bad_request"),
-        "gzip with a wrong checksum": (valid_gzip[:-8] + bytes(8), gz, 400, "bad_request"),
-        "gzip followed by garbage": (valid_gzip + b"garbage", gz, 400, "bad_request"),
-        "unknown content encoding": (_valid_push(world), {**js, "content-encoding": "br"}, 415,
-                                     "unsupported_media_type"),
-        "body over the limit": (near + b" " * 64, js, 413, "body_too_large"),
-    }
+    return empty.replace(b'"uraian": ""', b'"uraian": "' + b"a" * (MAX_BODY - len(empty) - 16) + b'"')
 
 
-@pytest.mark.parametrize("case", ["gzip bomb (1 GiB of zeros)", "gzip that inflates just past the limit",
-                                  "not gzip at all", "gzip with a corrupt middle", "gzip cut before its checksum",
-                                  "gzip with a wrong checksum", "gzip followed by garbage", "unknown content encoding",
-                                  "body over the limit"])
+def _corrupt_middle(data: bytes) -> bytes:
+    return data[:20] + bytes(b ^ 0x5A for b in data[20:40]) + data[40:]
+
+
+CASES: dict[str, Any] = {  # name -> world -> (body, headers, status, code); built only when run
+    "gzip bomb (64 MiB of zeros)": lambda w: (_gzip_bomb(64 << 20), GZ, 413, "body_too_large"),
+    "gzip that inflates just past the limit": lambda w: (
+        gzip.compress(b'{"client_id": "' + b" " * (MAX_BODY + 10) + b'"}'), GZ, 413, "body_too_large"),
+    "not gzip at all": lambda w: (_valid_push(w), GZ, 400, "bad_request"),
+    "gzip with a corrupt middle": lambda w: (_corrupt_middle(gzip.compress(_valid_push(w))), GZ, 400, "bad_request"),
+    "gzip cut before its checksum": lambda w: (gzip.compress(_valid_push(w))[:-8], GZ, 400, "bad_request"),
+    "gzip with a wrong checksum": lambda w: (gzip.compress(_valid_push(w))[:-8] + bytes(8), GZ, 400, "bad_request"),
+    "gzip followed by garbage": lambda w: (gzip.compress(_valid_push(w)) + b"garbage", GZ, 400, "bad_request"),
+    "unknown content encoding": lambda w: (_valid_push(w), {**JS, "content-encoding": "br"}, 415,
+                                           "unsupported_media_type"),
+    "body over the limit": lambda w: (_near_limit(w) + b" " * 64, JS, 413, "body_too_large"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(CASES))
 def test_bad_gzip_and_oversized_bodies_are_refused_and_change_nothing(
     server: LiveServer, store: Store, world: World, case: str
 ) -> None:
-    body, headers, status, code = _cases(world)[case]
+    body, headers, status, code = CASES[case](world)
     before = snapshot(store)
     r = send(server, world, Payload(body, headers, True, case))
     assert (r.status_code, r.json()["code"]) == (status, code), r.text[:300]
@@ -414,9 +419,7 @@ def test_bad_gzip_and_oversized_bodies_are_refused_and_change_nothing(
 def test_a_string_just_under_the_body_limit_is_rejected_per_mutation_and_stores_no_record(
     server: LiveServer, store: Store, world: World
 ) -> None:
-    huge = json.dumps(envelope(world.fuzzer.client_id, [
-        mutation("create", "pengkajian", uuid.uuid4(), {"jenis": "masalah", "uraian": ""})])).encode()
-    body = huge.replace(b'"uraian": ""', b'"uraian": "' + b"a" * (MAX_BODY - len(huge) - 16) + b'"')
+    body = _near_limit(world)
     assert MAX_BODY - 64 < len(body) <= MAX_BODY
     before = snapshot(store)
     for payload in (Payload(body, {"content-type": "application/json"}, True, "near the limit"),
