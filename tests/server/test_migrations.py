@@ -38,7 +38,8 @@ def test_bidang_reference_data_is_seeded(store: Store) -> None:
 def test_health_reports_the_schema_version(server: LiveServer) -> None:
     with server.client() as c:
         body = c.get("/api/health").json()
-    assert body == {"status": "ok", "database": "ok", "schema_version": head_revision(), "schema_head": head_revision()}
+    assert body == {"status": "ok", "database": "ok", "schema_version": head_revision(), "schema_head": head_revision(),
+                    "rate_limit_store": "per-process"}
 
 
 def test_sqlite_columns_declare_the_types_piccolo_converts(store: Store) -> None:
