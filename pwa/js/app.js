@@ -1,7 +1,7 @@
 // Start-up, the router, the status bar that is always visible, the update offer, log-in and home.
 // Other screens are loaded when first opened (they are precached, so this works offline too).
 
-import { formatTime, loadLanguage, savedLanguage, t } from './i18n/index.js';
+import { formatClock, formatTime, loadLanguage, savedLanguage, t } from './i18n/index.js';
 import { ask, field, h, input, isDirty, markClean, replace, toast } from './ui.js';
 
 // Only the words and the DOM helpers are needed to draw the first screen. IndexedDB, sync and the
@@ -102,10 +102,15 @@ async function updateStatus() {
   replace(unsent, t('status.unsent', { n: pending }), photos.length ? ` · ${t('status.photos', { n: photos.length })}` : '');
   replace(bar.querySelector('[data-last]'), t('status.last', { when: formatTime(sync.status.lastSync || meta.last_sync) }));
   const err = bar.querySelector('[data-error]');
-  const message = sync.status.running ? t('status.running') : sync.status.error ? t(`sync.error.${sync.status.error}`) : '';
+  // No answer while the phone has a connection: the server (or the mobile data) is down, not the signal.
+  const code = sync.status.error === 'offline' && online ? 'unreachable' : sync.status.error;
+  let message = sync.status.running ? t('status.running') : code ? t(`sync.error.${code}`) : '';
+  if (message === `sync.error.${code}`) message = t('sync.error.unknown', { code });
+  const retryAt = !sync.status.running && code ? sync.status.nextRetryAt : null;
+  bar.dataset.retryAt = retryAt ? String(retryAt) : ''; // when the next automatic try is due
   err.hidden = !message;
-  err.classList.toggle('warn', !!sync.status.error && !sync.status.running);
-  replace(err, message === `sync.error.${sync.status.error}` ? t('sync.error.unknown', { code: sync.status.error }) : message);
+  err.classList.toggle('warn', !!code && !sync.status.running);
+  replace(err, message, retryAt ? ` ${t('status.retry_at', { time: formatClock(retryAt) })}` : '');
   bar.querySelector('[data-sync]').disabled = sync.status.running || !app.user;
 }
 

@@ -73,19 +73,21 @@ let failures = 0;
 let retryTimer = null;
 
 function scheduleRetry() {
-  if (typeof window === 'undefined') return; // the service worker does not keep timers alive
-  if (!navigator.onLine) return; // the `online` event starts the next try
   clearTimeout(retryTimer);
+  status.nextRetryAt = null;
+  // The service worker does not keep timers alive; offline, the `online` event starts the next try.
+  if (typeof window === 'undefined' || !navigator.onLine) return;
   failures += 1;
   const seconds = Math.min(5 * 2 ** (failures - 1), 300) * (0.75 + Math.random() / 2);
   retryTimer = setTimeout(() => runSync('retry'), seconds * 1000);
-  setStatus({ nextRetryAt: Date.now() + seconds * 1000 });
+  status.nextRetryAt = Date.now() + seconds * 1000; // shown once the failure is announced
 }
 
 // Forget the back-off (the connection came back, or she pressed the button).
 export function resetBackoff() {
   failures = 0;
   clearTimeout(retryTimer);
+  status.nextRetryAt = null;
 }
 
 let current = null;
@@ -127,8 +129,10 @@ async function doSync() {
   } catch (e) {
     const code = e instanceof ApiError ? e.code : 'unexpected';
     if (!(e instanceof ApiError)) console.error(e);
-    setStatus({ running: false, error: code, detail: e.message });
+    // A failure she must act on (update, log in again) ends the back-off: no retry loop behind it.
     if (RETRYABLE.has(code) || (e instanceof ApiError && e.status >= 500)) scheduleRetry();
+    else resetBackoff();
+    setStatus({ running: false, error: code, detail: e.message }); // with the next try's time, if any
     return code;
   }
 }

@@ -21,8 +21,10 @@ export default {
   'status.never': 'never',
   'status.sync': 'Sync',
   'status.running': 'Syncing…',
+  'status.retry_at': 'Trying again automatically at {time}.',
 
   'sync.error.offline': 'No signal. Your data is safe on this phone and will be sent when the signal returns.',
+  'sync.error.unreachable': 'The server cannot be reached. Your data is safe on this phone and will be sent later.',
   'sync.error.update_required': 'The app must be updated before it can sync. Open Settings › Check for updates.',
   'sync.error.auth_invalid_token': 'This phone is no longer logged in. Log in again; unsent data stays safe.',
   'sync.error.auth_required': 'Log in to sync.',

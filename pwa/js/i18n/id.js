@@ -21,8 +21,10 @@ export default {
   'status.never': 'belum pernah',
   'status.sync': 'Sinkronkan',
   'status.running': 'Sedang sinkron…',
+  'status.retry_at': 'Dicoba lagi otomatis pukul {time}.',
 
   'sync.error.offline': 'Tidak ada sinyal. Data aman di HP ini dan akan dikirim saat sinyal kembali.',
+  'sync.error.unreachable': 'Server tidak bisa dihubungi. Data aman di HP ini dan akan dikirim nanti.',
   'sync.error.update_required': 'Aplikasi perlu diperbarui sebelum bisa sinkron. Buka Pengaturan › Periksa pembaruan.',
   'sync.error.auth_invalid_token': 'Sesi di HP ini sudah tidak berlaku. Masuk lagi; data yang belum terkirim tetap aman.',
   'sync.error.auth_required': 'Masuk dulu untuk sinkron.',

@@ -42,6 +42,12 @@ export function formatTime(ms) {
     { day: 'numeric', month: 'short', hour: '2-digit', minute: '2-digit' });
 }
 
+// A time of day to the second (when the next automatic sync is due).
+export function formatClock(ms) {
+  return new Date(ms).toLocaleTimeString(lang === 'id' ? 'id-ID' : 'en-GB',
+    { hour: '2-digit', minute: '2-digit', second: '2-digit' });
+}
+
 export function formatNumber(n) {
   return n === null || n === undefined || n === '' ? '' : Number(n).toLocaleString(lang === 'id' ? 'id-ID' : 'en-GB');
 }
