@@ -47,6 +47,9 @@ def configure_logging(level: str, fmt: str) -> None:
     # Replace only our own handler (an app made twice in one process), never others' (pytest's capture).
     root.handlers[:] = [h for h in root.handlers if not getattr(h, "_kader", False)] + [handler]
     root.setLevel(level.upper())
+    # aiosqlite's debug lines repeat every statement with its bound values (an admin's session token,
+    # anything a cadre typed): never below INFO, whatever level is asked for.
+    logging.getLogger("aiosqlite").setLevel(max(logging.INFO, root.level))
     # The request line below replaces uvicorn's access log (which would add the query string).
     logging.getLogger("uvicorn.access").disabled = True
 
