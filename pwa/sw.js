@@ -3,7 +3,7 @@
 
 import { VERSION } from './js/shell.js';
 import { canRead, dropOldCaches, installShell, isShellRequest, respondFromShell } from './js/sw-cache.js';
-import { runSync } from './js/sync.js';
+import { RETRYABLE, runSync } from './js/sync.js';
 
 self.addEventListener('install', (event) => event.waitUntil(installShell()));
 
@@ -26,5 +26,8 @@ self.addEventListener('sync', (event) => {
   if (event.tag !== 'kader-sync') return;
   event.waitUntil(runSync('background').then(async (result) => {
     for (const client of await self.clients.matchAll({ type: 'window' })) client.postMessage({ type: 'synced', result });
+    // The signal came back but the server did not answer: failing the event makes the browser keep the
+    // registration and try again later with its own back-off (it has no timers of ours to rely on).
+    if (RETRYABLE.has(result)) throw new Error(`background sync failed: ${result}`);
   }));
 });

@@ -66,7 +66,7 @@ function setStatus(patch) {
 
 // Failures worth retrying by themselves. Others (update_required, auth_invalid_token, client_mismatch)
 // need the cadre to act: log in again, update the app.
-const RETRYABLE = new Set(['offline', 'database_unavailable', 'internal_error', 'too_many_attempts',
+export const RETRYABLE = new Set(['offline', 'database_unavailable', 'internal_error', 'too_many_attempts',
   'http_502', 'http_503', 'http_504', 'unexpected']);
 
 let failures = 0;

@@ -19,7 +19,7 @@ import httpx
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, Playwright, expect, sync_playwright
 
-from tests.conftest import DESA_GEROKGAK, GEROKGAK, LiveServer, Store
+from tests.conftest import DESA_GEROKGAK, GEROKGAK, LiveServer, Store, start_server, stop_server
 from tests.syncing import Device, mutation
 
 CHROMIUM = os.environ.get("KADER_TEST_CHROMIUM", "/usr/bin/chromium")
@@ -70,6 +70,24 @@ def dusun(server: LiveServer, store: Store) -> dict[str, str]:
         assert r["status"] == "applied", r
         made[nama] = str(rid)
     return made
+
+
+@pytest.fixture
+def own_server(db_url: str, tmp_path: Path) -> Iterator[list[LiveServer]]:
+    """A server of its own that the test may stop and start again on the same port (``restart``);
+    every one started is stopped at the end."""
+    (tmp_path / "data").mkdir()
+    started = [off_loop(start_server, db_url, tmp_path / "data")]
+    yield started
+    for live in started:
+        stop_server(live)
+
+
+def restart(started: list[LiveServer], db_url: str, data_dir: Path) -> LiveServer:
+    """Starts the stopped server again on its port, so phones find it where it was."""
+    live = off_loop(start_server, db_url, data_dir, port=int(started[-1].url.rsplit(":", 1)[1]))
+    started.append(live)
+    return live
 
 
 @pytest.fixture

@@ -13,23 +13,12 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from tests.conftest import LiveServer, Store, start_server, stop_server
-from tests.pwa.conftest import App, off_loop
+from tests.pwa.conftest import App, off_loop, restart
 from tests.pwa.pages import new_pengkajian, new_usulan, save
 from tests.pwa.test_update import REPO_PWA, ship
 
 URAIAN = "Lampu jalan mati sejak banjir (server mati)"
 KEGIATAN = "Penerangan jalan dusun tenaga surya"
-
-
-@pytest.fixture
-def own_server(db_url: str, tmp_path: Path) -> Iterator[list[LiveServer]]:
-    """A server of its own that the test may stop and start again on the same port; the last one
-    started is stopped at the end."""
-    (tmp_path / "data").mkdir()
-    started = [off_loop(start_server, db_url, tmp_path / "data")]
-    yield started
-    for live in started:
-        stop_server(live)
 
 
 def failed_sync(page: Page, after: int) -> tuple[int, float, float]:
@@ -79,8 +68,7 @@ def test_an_unreachable_server_is_retried_with_growing_delays_until_everything_a
 
     # The server comes back on its address; a scheduled retry delivers everything (the one already due,
     # or the next if the server was still starting when it came).
-    port = int(live.url.rsplit(":", 1)[1])
-    own_server.append(off_loop(start_server, db_url, tmp_path / "data", port=port))
+    restart(own_server, db_url, tmp_path / "data")
     phone.expect_unsent(0)
     expect(error).to_be_hidden()
     assert phone.errors == []
