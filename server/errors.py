@@ -124,6 +124,12 @@ def handle_unexpected(request: Request, exc: Exception) -> Response[dict[str, An
     from sqlalchemy.exc import DBAPIError, OperationalError
     from sqlalchemy.exc import TimeoutError as SATimeoutError
 
+    if isinstance(exc, (UnicodeDecodeError, RecursionError)) and _raised_reading_json_body(exc):
+        # Litestar turns msgspec's DecodeError into a 400 but lets these two through: bytes that are not
+        # UTF-8, and JSON nested deeper than the decoder goes. The client sent them; not a server fault.
+        detail = ("The body is not valid UTF-8." if isinstance(exc, UnicodeDecodeError)
+                  else "The body is nested too deeply.")
+        return problem("bad_request", detail)
     if isinstance(exc, SATimeoutError) or (isinstance(exc, OperationalError) and "locked" in str(exc.orig)):
         # Pool exhausted, or SQLite's write lock not had within its busy timeout: busy, not broken.
         log.warning("database busy on %s %s: %s", request.method, request.url.path, type(exc).__name__)
@@ -142,6 +148,17 @@ def handle_unexpected(request: Request, exc: Exception) -> Response[dict[str, An
 # in a moment succeeds: class 08 (connection exception), admin/crash shutdown, "the database system is
 # starting up" / "shutting down" (57P03, whose message names no connection), too many connections.
 _UNAVAILABLE_SQLSTATES = {"57P01", "57P02", "57P03", "53300"}
+
+
+def _raised_reading_json_body(exc: BaseException) -> bool:
+    """Whether ``exc`` came out of Litestar decoding a request's JSON (and not from anywhere else)."""
+    tb = exc.__traceback__
+    while tb is not None:
+        code = tb.tb_frame.f_code
+        if code.co_name == "decode_json" and "litestar" in code.co_filename:
+            return True
+        tb = tb.tb_next
+    return False
 
 
 def _is_connection_error(exc: Exception) -> bool:

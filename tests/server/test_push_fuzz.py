@@ -439,3 +439,35 @@ def test_a_valid_gzipped_push_still_applies(server: LiveServer, world: World) ->
     r = send(server, world, Payload(gzip.compress(body), {"content-type": "application/json",
                                                           "content-encoding": "gzip"}, False, "valid"))
     assert r.status_code == 200 and r.json()["results"][0]["status"] == "applied", r.text
+
+
+# ---- the same bytes at every other JSON body -----------------------------------------------------------------------
+
+
+def json_body_operations() -> list[tuple[str, str]]:
+    """Every operation whose OpenAPI request body is JSON, from the app itself."""
+    from server.app import create_app
+
+    paths = create_app().openapi_schema.to_schema()["paths"]
+    return sorted((method.upper(), path) for path, item in paths.items() for method, op in item.items()
+                  if isinstance(op, dict) and "application/json" in op.get("requestBody", {}).get("content", {}))
+
+
+# A push is asked for its version first, then read against its schema: the bad bytes sit in a known field.
+UNDECODABLE = {"invalid UTF-8": b'{"protocol_version": 1, "app_version": "0.1 \xff\xfe"}',
+               "nested too deeply": b'{"nama": ' + b"[" * 20_000 + b"]" * 20_000 + b"}"}
+
+
+@pytest.mark.parametrize("body", sorted(UNDECODABLE))
+@pytest.mark.parametrize(("method", "path"), json_body_operations())
+def test_every_json_body_refuses_undecodable_bytes_with_400(
+    server: LiveServer, store: Store, world: World, method: str, path: str, body: str
+) -> None:
+    """Litestar lets msgspec's UnicodeDecodeError and RecursionError through as 500s; here they are 400s."""
+    admin = server.login(*store.user("admin", "51.08.01"), device="fuzz-admin")
+    target = path.replace("{code}", DESA_FUZZ).replace("{conflict_id}", str(uuid.uuid4()))
+    before = snapshot(store)
+    with server.client(admin) as c:
+        r = c.request(method, target, content=UNDECODABLE[body], headers={"content-type": "application/json"})
+    assert (r.status_code, r.json()["code"]) == (400, "bad_request"), r.text[:300]
+    assert snapshot(store) == before
