@@ -91,11 +91,13 @@ export function resetBackoff() {
 }
 
 let current = null;
+let again = false;
 
-// Runs one sync unless one is running already (then it answers that one's promise). Resolves to
-// 'ok', 'busy', 'no_token' or an error code; never rejects.
+// Runs one sync unless one is running already (then it answers that one's promise, and one more sync
+// follows it if it succeeds: a record saved after its push would otherwise wait for the next trigger).
+// Resolves to 'ok', 'busy', 'no_token' or an error code; never rejects.
 export function runSync(reason = 'button') {
-  if (current) return current;
+  if (current) { again = true; return current; }
   setStatus({ running: true }); // at once: the button press shows, even before the lock is held
   const work = () => doSync(reason);
   current = (navigator.locks
@@ -104,6 +106,10 @@ export function runSync(reason = 'button') {
   ).then((result) => {
     current = null;
     setStatus({ running: false, finished: (status.finished || 0) + 1 });
+    if (again) {
+      again = false;
+      if (result === 'ok') runSync('again');
+    }
     return result;
   }, (e) => {
     current = null;

@@ -145,3 +145,25 @@ def test_update_required_asks_for_the_update_never_loops_and_keeps_the_outbox(
     expect(error).to_be_hidden()
     assert off_loop(store.scalar, "SELECT count(*) FROM pengkajian WHERE uraian = :u",
                     u="Kajian yang menunggu pembaruan aplikasi") == 1
+
+
+def test_a_record_saved_while_a_sync_is_pulling_is_sent_right_after_it(phones, app_on, kader, store: Store) -> None:
+    uraian = "Disimpan saat sinkron sedang menarik data"
+    phone = app_on(phones())
+    page = phone.page
+    phone.login(*kader)
+    # A slow connection (every answer 3 s late) leaves time to save while the pull is on its way.
+    slow = phone.context.new_cdp_session(page)
+    slow.send("Network.enable")
+    slow.send("Network.emulateNetworkConditions",
+              {"offline": False, "latency": 3000, "downloadThroughput": -1, "uploadThroughput": -1})
+    phone.wait_idle()
+    with page.expect_request(lambda r: "/api/sync/pull" in r.url):
+        page.get_by_test_id("sync-button").click()
+    page.evaluate("location.hash = '#/pengkajian/baru'")  # her push is over: this one misses it
+    page.locator("label.choice", has_text="Masalah").click()
+    page.get_by_label("Uraian").fill(uraian)
+    save(page)
+    assert page.locator("#status").get_attribute("class").split().count("busy") == 1, "saved after the sync"
+    phone.expect_unsent(0)  # nobody presses anything
+    assert off_loop(store.scalar, "SELECT count(*) FROM pengkajian WHERE uraian = :u", u=uraian) == 1
