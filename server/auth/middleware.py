@@ -19,7 +19,7 @@ class DeviceTokenMiddleware(AbstractAuthenticationMiddleware):
         if scheme.lower() != "bearer" or not token.strip():
             raise KaderError("auth_required", "Masuk dulu: kirim token perangkat di header Authorization: Bearer.")
         database: Database = connection.app.state.database
-        async with database.read_sessions() as db:
+        async with database.token_sessions() as db:
             principal = await principal_for_token(db, token.strip())
         if principal is None:
             raise KaderError("auth_invalid_token", "Token perangkat tidak dikenal atau sudah dicabut; masuk lagi.")

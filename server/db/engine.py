@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from sqlalchemy import event
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
 
@@ -13,8 +14,21 @@ def make_engine(url: str, pool_size: int = 10) -> AsyncEngine:
         engine = create_async_engine(url, connect_args={"timeout": 30}, hide_parameters=True)
         _configure_sqlite(engine)
         return engine
-    return create_async_engine(url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True,
-                               hide_parameters=True)
+    engine = create_async_engine(url, pool_size=pool_size, max_overflow=pool_size, hide_parameters=True)
+    _refuse_closed_connections(engine)
+    return engine
+
+
+def _refuse_closed_connections(engine: AsyncEngine) -> None:
+    """What ``pool_pre_ping`` is for, without its cost: with asyncpg it is three round trips (BEGIN, a
+    query, ROLLBACK) on every checkout, and a request checks out twice (token, then its transaction).
+    A connection the server closed (a restart, an idle time-out) is seen by asyncpg as soon as the
+    socket closes; the pool is told to replace it before anyone uses it."""
+
+    @event.listens_for(engine.sync_engine, "checkout")
+    def _on_checkout(dbapi_conn, _record, _proxy) -> None:  # type: ignore[no-untyped-def]
+        if dbapi_conn.driver_connection.is_closed():
+            raise DisconnectionError("the database closed this pooled connection")
 
 
 def _configure_sqlite(engine: AsyncEngine) -> None:
@@ -43,6 +57,11 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
 READ_ONLY = "kader_read_only"
 
 
-def make_sessionmaker(engine: AsyncEngine, *, read_only: bool = False) -> async_sessionmaker[AsyncSession]:
-    bind = engine.execution_options(**{READ_ONLY: True}) if read_only else engine
+def make_sessionmaker(engine: AsyncEngine, *, read_only: bool = False,
+                      single_reads: bool = False) -> async_sessionmaker[AsyncSession]:
+    """``single_reads``: for a session that runs one SELECT (the token check). On PostgreSQL it runs in
+    autocommit, one round trip instead of BEGIN, SELECT, ROLLBACK; SQLite begins deferred (``read_only``)."""
+    if single_reads and engine.dialect.name == "postgresql":
+        return async_sessionmaker(engine.execution_options(isolation_level="AUTOCOMMIT"), expire_on_commit=False)
+    bind = engine.execution_options(**{READ_ONLY: True}) if read_only or single_reads else engine
     return async_sessionmaker(bind, expire_on_commit=False)

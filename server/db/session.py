@@ -18,11 +18,17 @@ class Database:
     engine: AsyncEngine
     sessions: async_sessionmaker[AsyncSession]
     read_sessions: async_sessionmaker[AsyncSession]
+    token_sessions: async_sessionmaker[AsyncSession]  # the device-token check on every request: one SELECT
 
     @classmethod
     def connect(cls, settings: Settings) -> Database:
-        engine = make_engine(settings.database_url, settings.pool_size)
-        return cls(engine, make_sessionmaker(engine), make_sessionmaker(engine, read_only=True))
+        return cls.for_url(settings.database_url, settings.pool_size)
+
+    @classmethod
+    def for_url(cls, url: str, pool_size: int = 10) -> Database:
+        engine = make_engine(url, pool_size)
+        return cls(engine, make_sessionmaker(engine), make_sessionmaker(engine, read_only=True),
+                   make_sessionmaker(engine, single_reads=True))
 
 
 async def provide_db(state: State, request: Request) -> AsyncGenerator[AsyncSession, None]:

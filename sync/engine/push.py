@@ -9,13 +9,14 @@ import uuid
 from typing import Any
 
 import msgspec
-from sqlalchemy import select
+from sqlalchemy import case, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.db.types import utcnow
 from server.models import Conflict, History, ProcessedMutation, SyncClient, Wilayah
+from sync.engine.batch import BatchReads, read_batch
 from sync.engine.tables import MODELS, row_to_wire
 from sync.engine.timeline import replayed
 from sync.engine.writer import Actor, Writer, typed
@@ -52,7 +53,7 @@ async def push(db: AsyncSession, actor: Actor, request: PushRequest, device_id: 
     if request.protocol_version not in SUPPORTED_PROTOCOLS:
         raise UpdateRequired(request.protocol_version)
     # Step 2: the client, locked so that two pushes of one client run one after the other.
-    client = await _lock_client(db, actor, request, device_id)
+    await _register_client(db, actor, request, device_id)
     # Step 3: answers already given (a retry after a lost response) are given again, unchanged.
     ids = [m.mutation_id for m in request.mutations]
     done: dict[uuid.UUID, dict[str, Any]] = {
@@ -63,42 +64,71 @@ async def push(db: AsyncSession, actor: Actor, request: PushRequest, device_id: 
     } if ids else {}
     # Mutations replayed after a restore name versions of the lost timeline: moved onto this one.
     timeline, mutations = await replayed(db, request.mutations)
-    writer = Writer(db, actor)
-    results: list[MutationResult] = []
-    for mutation in mutations:
-        if mutation.mutation_id in done:
-            results.append(msgspec.convert(done[mutation.mutation_id], MutationResult))
-            continue
-        # Step 4: each mutation in a savepoint; one that cannot apply is rejected, the rest go on.
-        result = await _apply_isolated(db, writer, mutation)
-        done[mutation.mutation_id] = msgspec.to_builtins(result)
-        db.add(ProcessedMutation(mutation_id=mutation.mutation_id, client_id=client.id, seq=mutation.seq,
-                                 result=done[mutation.mutation_id], created_at=utcnow()))
-        results.append(result)
-    if request.mutations:
-        client.last_seq = max(client.last_seq, max(m.seq for m in request.mutations))
-    client.last_push_at = utcnow()
-    client.app_version = request.app_version
-    client.protocol_version = request.protocol_version
-    # Step 5: number every change of this batch, in commit order.
-    await writer.finish()
+    # Step 4, as one unit: rows locked and checks read table by table, everything written at the end.
+    # A mutation refused by a check is rejected without touching the database, so no savepoint is
+    # needed for it; only when the database itself refuses something is the batch run again with a
+    # savepoint per mutation, which then rejects that one alone.
+    writer = Writer(db, actor, deferred=True)
+    try:
+        async with db.begin_nested():
+            reads = await read_batch(db, writer, [m for m in mutations if m.mutation_id not in done])
+            results = await _apply_all(db, writer, request.client_id, mutations, dict(done), reads)
+            await writer.finish()  # Step 5
+    except (IntegrityError, _Partial):
+        writer = Writer(db, actor)
+        results = await _apply_all(db, writer, request.client_id, mutations, dict(done), None)
+        await writer.finish()  # Step 5: number every change of this batch, in commit order.
     return PushResponse(results=results, database_id=timeline.database_id)
 
 
-async def _lock_client(db: AsyncSession, actor: Actor, request: PushRequest, device_id: int | None) -> SyncClient:
+class _Partial(Exception):
+    """A mutation was refused after it had begun writing: only a savepoint can take that back."""
+
+
+async def _apply_all(db: AsyncSession, writer: Writer, client_id: uuid.UUID, mutations: list[Mutation],
+                     done: dict[uuid.UUID, dict[str, Any]], reads: BatchReads | None) -> list[MutationResult]:
+    """Every mutation in order; ``reads`` given: checked against them, no savepoints (see ``push``)."""
+    results: list[MutationResult] = []
+    now = utcnow()
+    for mutation in mutations:
+        if mutation.mutation_id in done:  # answered before, or earlier in this same batch
+            results.append(msgspec.convert(done[mutation.mutation_id], MutationResult))
+            continue
+        if reads is None:
+            result = await _apply_isolated(db, writer, mutation)
+        else:
+            mark = writer.mark()
+            try:
+                result = await apply_mutation(db, writer, mutation, reads)
+            except Rejected as r:
+                if writer.mark() != mark:
+                    raise _Partial from None
+                result = _rejected(mutation, r.code, r.reason)
+        done[mutation.mutation_id] = msgspec.to_builtins(result)
+        db.add(ProcessedMutation(mutation_id=mutation.mutation_id, client_id=client_id, seq=mutation.seq,
+                                 result=done[mutation.mutation_id], created_at=now))
+        results.append(result)
+    return results
+
+
+async def _register_client(db: AsyncSession, actor: Actor, request: PushRequest, device_id: int | None) -> None:
+    """Register the client on first use, or lock and update it: one statement either way. The row lock
+    it takes lasts until commit, so a second push of this client waits and then sees this one's answers."""
     insert = postgresql.insert if db.bind.dialect.name == "postgresql" else sqlite.insert
-    await db.execute(
-        insert(SyncClient).values(id=request.client_id, user_id=actor.user_id, device_id=device_id,
-                                  created_at=utcnow(), app_version=request.app_version,
-                                  protocol_version=request.protocol_version, last_seq=0)
-        .on_conflict_do_nothing(index_elements=["id"])
-    )
-    client = await db.scalar(select(SyncClient).where(SyncClient.id == request.client_id).with_for_update())
-    assert client is not None
-    if client.user_id != actor.user_id:
+    now = utcnow()
+    top = max((m.seq for m in request.mutations), default=0)
+    stmt = insert(SyncClient).values(id=request.client_id, user_id=actor.user_id, device_id=device_id,
+                                     created_at=now, app_version=request.app_version,
+                                     protocol_version=request.protocol_version, last_seq=top, last_push_at=now)
+    stmt = stmt.on_conflict_do_update(
+        index_elements=["id"],
+        set_={"device_id": device_id, "app_version": request.app_version, "last_push_at": now,
+              "protocol_version": request.protocol_version,
+              "last_seq": case((SyncClient.last_seq > top, SyncClient.last_seq), else_=top)},
+        where=SyncClient.user_id == actor.user_id,  # another account's client id is left as it is
+    ).returning(SyncClient.id)
+    if await db.scalar(stmt) is None:
         raise ClientMismatch(str(request.client_id))
-    client.device_id = device_id
-    return client
 
 
 async def _apply_isolated(db: AsyncSession, writer: Writer, mutation: Mutation) -> MutationResult:
@@ -119,8 +149,10 @@ def _rejected(m: Mutation, code: str, reason: str) -> MutationResult:
                           reason=reason)
 
 
-async def apply_mutation(db: AsyncSession, writer: Writer, m: Mutation) -> MutationResult:
-    """Step 4a–4e for one mutation. Raises ``Rejected``; the caller rolls back to the savepoint."""
+async def apply_mutation(db: AsyncSession, writer: Writer, m: Mutation,
+                         reads: BatchReads | None = None) -> MutationResult:
+    """Step 4a–4e for one mutation. Raises ``Rejected`` before it writes anything. ``reads``: the batch's
+    checks read up front (``read_batch``); without, each is asked of the database here."""
     actor = writer.actor
     spec = TABLES.get(m.table)
     if spec is None:
@@ -137,7 +169,7 @@ async def apply_mutation(db: AsyncSession, writer: Writer, m: Mutation) -> Mutat
         # Another desa's record: refused without saying whether it exists.
         raise Rejected("out_of_scope", "this record is outside the region of this account")
     if isinstance(m, Create) and row is None:
-        return await _create(db, writer, m, values)
+        return await _create(db, writer, m, values, reads)
     if row is None:
         raise Rejected("not_found", f"{m.table} {m.record_id} does not exist on the server")
     if "desa_code" in values and values.pop("desa_code") != row.desa_code:
@@ -147,32 +179,35 @@ async def apply_mutation(db: AsyncSession, writer: Writer, m: Mutation) -> Mutat
     base = 1 if isinstance(m, Create) else m.base_version  # a re-sent create: its base is the first version
     if spec.append_only and values:
         raise Rejected("append_only", f"{m.table} rows cannot be edited, only added")
-    return await _update(db, writer, m, row, values, base)
+    return await _update(db, writer, m, row, values, base, reads)
 
 
-async def _create(db: AsyncSession, writer: Writer, m: Create, values: dict[str, Any]) -> MutationResult:
+async def _create(db: AsyncSession, writer: Writer, m: Create, values: dict[str, Any],
+                  reads: BatchReads | None = None) -> MutationResult:
     actor = writer.actor
     desa_code = values.pop("desa_code", None) or (actor.scope if actor.role == Role.kader else None)
     if desa_code is None:
         raise Rejected("missing_fields", "desa_code is required when an admin creates a record")
     if not actor.covers(desa_code):
         raise Rejected("out_of_scope", f"desa {desa_code} is outside the region of this account")
-    if (await db.scalar(select(Wilayah.level).where(Wilayah.code == desa_code))) != 4:
+    level = (await reads.desa_level(db, desa_code) if reads is not None
+             else await db.scalar(select(Wilayah.level).where(Wilayah.code == desa_code)))
+    if level != 4:
         raise Rejected("invalid_reference", f"desa {desa_code} is not a known desa")
     missing = sorted(TABLES[m.table].required - values.keys())
     if missing:
         raise Rejected("missing_fields", f"required on create: {', '.join(missing)}")
-    await _check_references(db, m.table, desa_code, values)
+    await _check_references(db, m.table, desa_code, values, reads)
     row = await writer.create(MODELS[m.table], m.record_id, desa_code, typed(m.table, values),
                               mutation_id=m.mutation_id)
     return MutationResult(mutation_id=m.mutation_id, record_id=m.record_id, status="applied", version=row.version)
 
 
 async def _update(db: AsyncSession, writer: Writer, m: Update | Create, row: Any, values: dict[str, Any],
-                  base: int) -> MutationResult:
+                  base: int, reads: BatchReads | None = None) -> MutationResult:
     if base > row.version:
         raise Rejected("bad_base_version", f"base_version {base} is newer than the server's version {row.version}")
-    await _check_references(db, m.table, row.desa_code, values)
+    await _check_references(db, m.table, row.desa_code, values, reads)
     if row.deleted_at is not None:
         # Edit versus delete: the edit is kept as a conflict, the record stays deleted until a person decides.
         fields = {k: {"base": None, "mine": v, "theirs": None} for k, v in values.items()}
@@ -221,12 +256,17 @@ async def _changes_by_others(db: AsyncSession, actor: Actor, table: str, row: An
     """
     if row.version <= base:
         return []
-    rows = await db.execute(
-        select(History.changes, History.client_id)
-        .where(History.table_name == table, History.record_id == row.id, History.version > base)
-        .order_by(History.version)
-    )
     mine = actor.client_id
+    query = (select(History.changes, History.client_id)
+             .where(History.table_name == table, History.record_id == row.id, History.version > base)
+             .order_by(History.version))
+    if mine is None:
+        rows = await db.execute(query)
+    else:
+        # What this transaction has not flushed yet is this same client's, left out below anyway: no
+        # need to flush the batch (and insert its rows before their change numbers are known).
+        with db.no_autoflush:
+            rows = await db.execute(query)
     return [changes for changes, client_id in rows
             if (mine is None or client_id != mine) and not (content_only and set(changes) <= {"has_conflict"})]
 
@@ -246,20 +286,24 @@ async def _conflict(db: AsyncSession, writer: Writer, m: Mutation, row: Any, kin
                           conflict_fields=sorted(fields), conflict_id=conflict.id)
 
 
-async def _check_references(db: AsyncSession, table: str, desa_code: str, values: dict[str, Any]) -> None:
+async def _check_references(db: AsyncSession, table: str, desa_code: str, values: dict[str, Any],
+                            reads: BatchReads | None = None) -> None:
     """A referenced record must exist and belong to the same desa (never another desa's)."""
     for name, target in TABLES[table].references:
         ref = values.get(name)
         if ref is None:
             continue
         model = MODELS[target]
-        found = await db.scalar(select(model.desa_code).where(model.id == uuid.UUID(str(ref))))
+        found = (await reads.owner(db, target, uuid.UUID(str(ref))) if reads is not None
+                 else await db.scalar(select(model.desa_code).where(model.id == uuid.UUID(str(ref)))))
         if found != desa_code:
             raise Rejected("invalid_reference", f"{name}: {target} {ref} does not exist in desa {desa_code}")
     if table == "komentar" and "record_table" in values:
         target = values["record_table"]
         if target not in MODELS or target == "komentar":
             raise Rejected("invalid_fields", f"record_table: cannot comment on {target!r}")
-        model = MODELS[target]
-        if await db.scalar(select(model.desa_code).where(model.id == uuid.UUID(str(values["record_id"])))) != desa_code:
+        model, record_id = MODELS[target], uuid.UUID(str(values["record_id"]))
+        found = (await reads.owner(db, target, record_id) if reads is not None
+                 else await db.scalar(select(model.desa_code).where(model.id == record_id)))
+        if found != desa_code:
             raise Rejected("invalid_reference", f"record_id: {target} {values['record_id']} not in desa {desa_code}")

@@ -10,11 +10,11 @@ from dataclasses import dataclass
 from typing import Any
 
 import msgspec
-from sqlalchemy import select
+from sqlalchemy import insert, inspect, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.db.types import utcnow
-from server.models import History, SyncedRow
+from server.models import Base, History, SyncedRow
 from server.scope import covers
 from sync.engine.sequence import allocate
 from sync.engine.tables import TABLE_OF, column_names, wire_value
@@ -52,12 +52,22 @@ def _column_value(value: Any) -> Any:
 
 
 class Writer:
-    """Collects the changes of one transaction, then numbers them all at once in ``finish``."""
+    """Collects the changes of one transaction, then numbers them all at once in ``finish``.
 
-    def __init__(self, db: AsyncSession, actor: Actor) -> None:
+    History entries are written in ``finish`` (one statement for all), so read history only after it.
+    ``deferred``: created rows also wait for ``finish`` and go in table by table, parents first (a push
+    batch: no savepoints, one INSERT per table); otherwise each is added to the session at once, so
+    that a savepoint around one mutation flushes, and can reject, that mutation alone.
+    """
+
+    def __init__(self, db: AsyncSession, actor: Actor, *, deferred: bool = False) -> None:
         self.db = db
         self.actor = actor
-        self._pending: list[tuple[SyncedRow, History]] = []
+        self.deferred = deferred
+        self._pending: list[tuple[SyncedRow, dict[str, Any]]] = []
+        self._created: list[SyncedRow] = []
+        # Rows read up front by ``preload`` (None: known not to exist), and the rows created since.
+        self._rows: dict[tuple[type[SyncedRow], uuid.UUID], SyncedRow | None] = {}
 
     # Savepoints: a mutation rolled back to its savepoint must not keep its pending numbers.
     def mark(self) -> int:
@@ -68,9 +78,27 @@ class Writer:
 
     async def load(self, model: type[SyncedRow], record_id: uuid.UUID) -> SyncedRow | None:
         """The row, locked until this transaction ends, so concurrent writers merge one after the other."""
+        known, row = self.cached(model, record_id)
+        if known:
+            return row
         return await self.db.scalar(
             select(model).where(model.id == record_id).with_for_update().execution_options(populate_existing=True)
         )
+
+    async def preload(self, model: type[SyncedRow], ids: list[uuid.UUID]) -> None:
+        """Lock and read many rows in one statement (in id order, the order every batch locks in); ``load``
+        answers them, and the ones created later, without asking the database again."""
+        rows = await self.db.scalars(
+            select(model).where(model.id.in_(ids)).order_by(model.id).with_for_update()
+            .execution_options(populate_existing=True)
+        )
+        found = {row.id: row for row in rows}
+        self._rows.update({(model, i): found.get(i) for i in ids})
+
+    def cached(self, model: type[SyncedRow], record_id: uuid.UUID) -> tuple[bool, SyncedRow | None]:
+        """(whether this writer knows the row, the row or None)."""
+        key = (model, record_id)
+        return key in self._rows, self._rows.get(key)
 
     async def create(self, model: type[SyncedRow], record_id: uuid.UUID, desa_code: str, values: dict[str, Any],
                      *, mutation_id: uuid.UUID | None = None) -> SyncedRow:
@@ -79,7 +107,13 @@ class Writer:
                     updated_by=self.actor.user_id, created_at=now, updated_at=now, deleted_at=None,
                     has_conflict=False, **values)
         _derive(row, values)
-        self.db.add(row)
+        _fill_defaults(row)
+        if self.deferred:
+            self._created.append(row)
+        else:
+            self.db.add(row)
+        if (model, record_id) in self._rows:
+            self._rows[(model, record_id)] = row
         changes = {k: [None, wire_value(getattr(row, k))] for k in values}
         self._record(row, "create", changes, mutation_id, now)
         return row
@@ -117,15 +151,27 @@ class Writer:
         self._record(row, "create", changes, None, row.created_at, user_id=row.created_by)
 
     async def finish(self) -> None:
-        """Number this transaction's changes (see ``sequence.allocate``) and write them out."""
+        """Write this transaction's rows, then number its changes (see ``sequence.allocate``) and write
+        their history. The counter is locked last, so that other writers wait for it only while the
+        numbers are set and the transaction commits."""
         if not self._pending:
             return
+        # The session knows no relationships between these tables, so it would not insert a
+        # musyawarah before its kehadiran: created rows go in table by table, parents first.
+        created, self._created = self._created, []
+        order = {table.name: i for i, table in enumerate(Base.metadata.sorted_tables)}
+        for name in sorted({TABLE_OF[type(r)] for r in created}, key=order.__getitem__):
+            self.db.add_all([r for r in created if TABLE_OF[type(r)] == name])
+            await self.db.flush()
+        await self.db.flush()
         seqs = await allocate(self.db, len(self._pending))
         for (row, entry), seq in zip(self._pending, seqs, strict=True):
             row.change_seq = seq
-            entry.change_seq = seq
+            entry["change_seq"] = seq
+        entries = [entry for _, entry in self._pending]
         self._pending.clear()
         await self.db.flush()
+        await self.db.execute(insert(History), entries)
 
     def _bump(self, row: SyncedRow, op: str, changes: dict[str, list[Any]], mutation_id: uuid.UUID | None,
               now: dt.datetime) -> None:
@@ -136,12 +182,21 @@ class Writer:
 
     def _record(self, row: SyncedRow, op: str, changes: dict[str, list[Any]], mutation_id: uuid.UUID | None,
                 now: dt.datetime, user_id: int | None = None) -> None:
-        entry = History(table_name=TABLE_OF[type(row)], record_id=row.id, desa_code=row.desa_code,
-                        version=row.version, change_seq=0, op=op, user_id=user_id or self.actor.user_id,
-                        client_id=self.actor.client_id, mutation_id=mutation_id, via=self.actor.via,
-                        changes=changes, at=now)
-        self.db.add(entry)
+        entry = {"table_name": TABLE_OF[type(row)], "record_id": row.id, "desa_code": row.desa_code,
+                 "version": row.version, "change_seq": 0, "op": op, "user_id": user_id or self.actor.user_id,
+                 "client_id": self.actor.client_id, "mutation_id": mutation_id, "via": self.actor.via,
+                 "changes": changes, "at": now}
         self._pending.append((row, entry))
+
+
+def _fill_defaults(row: SyncedRow) -> None:
+    """The column defaults the INSERT would apply, applied now: a row created in a push batch is read
+    (merged, compared, flagged) by later mutations of the batch before it is inserted. A field the
+    client set, even to None, keeps its value."""
+    for attr in inspect(type(row)).column_attrs:
+        default = attr.columns[0].default
+        if default is not None and attr.key not in row.__dict__:
+            setattr(row, attr.key, default.arg if default.is_scalar else default.arg(None))
 
 
 def _derived(row: SyncedRow, values: dict[str, Any]) -> dict[str, Any]:
