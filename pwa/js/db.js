@@ -355,6 +355,10 @@ export const markUploaded = (sha) => tx(['attachments'], 'readwrite', async (s) 
   const a = await req(s.attachments.get(sha));
   if (a) s.attachments.put({ ...a, uploaded: 1 });
 });
+// A photo another phone took, downloaded to be shown: kept like an uploaded one of hers.
+export const cacheAttachment = (photo) => tx(['attachments'], 'readwrite', (s) => {
+  s.attachments.put({ ...photo, uploaded: 1 });
+});
 
 // ---- export / import of unsent data (DESIGN §3.12) ---------------------------------------------
 

@@ -197,6 +197,25 @@ async function uploadPhotos(token) {
   }
 }
 
+// A photo named by a record but taken on another phone: fetched once when shown, checked against its
+// name, and kept in IndexedDB so it shows offline afterwards. Resolves to the stored photo or null.
+export async function downloadAttachment(sha256) {
+  const token = await db.getMeta('token');
+  if (!token || !navigator.onLine) return null;
+  let res;
+  try {
+    res = await fetch(`/api/attachments/${sha256}`, { headers: { Authorization: `Bearer ${token}` },
+      cache: 'no-store', credentials: 'omit' });
+  } catch { return null; }
+  if (!res.ok) return null;
+  const blob = await res.blob();
+  const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', await blob.arrayBuffer()));
+  if ([...digest].map((b) => b.toString(16).padStart(2, '0')).join('') !== sha256) return null;
+  const photo = { sha256, blob, type: blob.type || 'image/jpeg', size: blob.size };
+  await db.cacheAttachment(photo);
+  return photo;
+}
+
 async function pullAll(token) {
   let cursor = await db.getMeta('cursor');
   let resynced = false;

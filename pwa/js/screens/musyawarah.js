@@ -7,6 +7,7 @@ import * as db from '../db.js';
 import { label, t } from '../i18n/index.js';
 import { resizePhoto } from '../photo.js';
 import { JENIS_MUSYAWARAH, UNSUR, uuidv7 } from '../protocol.js';
+import { downloadAttachment } from '../sync.js';
 import { ask, field, formValues, h, input, markDirty, replace, select, textarea, toast } from '../ui.js';
 import { dusunMap, dusunSelect, pagedList, recordRow, reviewBox } from './common.js';
 import { afterSave, formShell, saveBar, saveForm } from './records.js';
@@ -34,13 +35,17 @@ async function musyawarahForm(el, id) {
   const photos = [...(row.foto || [])];
   const fresh = []; // photos taken now, stored with the record when she saves
   const gallery = h('div', { class: 'gallery', 'data-testid': 'photos' });
+  const image = (sha, photo) => h('img', { src: URL.createObjectURL(photo.blob), alt: t('photo.alt'), 'data-sha': sha,
+    title: t('photo.size', { kb: Math.round(photo.size / 1024) }) });
   const drawGallery = async () => {
     const items = [];
     for (const sha of photos) {
       const local = fresh.find((p) => p.sha256 === sha) || await db.getAttachment(sha);
-      items.push(local ? h('img', { src: URL.createObjectURL(local.blob), alt: t('photo.alt'), 'data-sha': sha,
-        title: t('photo.size', { kb: Math.round(local.size / 1024) }) })
-        : h('span', { class: 'muted' }, t('photo.on_server')));
+      if (local) { items.push(image(sha, local)); continue; }
+      // Taken on another phone: say so, and fetch it (once; then it is kept for offline use).
+      const slot = h('span', { class: 'muted', 'data-sha': sha }, t('photo.on_server'));
+      items.push(slot);
+      downloadAttachment(sha).then((photo) => { if (photo && slot.isConnected) slot.replaceWith(image(sha, photo)); });
     }
     replace(gallery, items.length ? items : h('span', { class: 'muted' }, t('photo.none')));
   };
