@@ -130,6 +130,10 @@ def handle_unexpected(request: Request, exc: Exception) -> Response[dict[str, An
         detail = ("The body is not valid UTF-8." if isinstance(exc, UnicodeDecodeError)
                   else "The body is nested too deeply.")
         return problem("bad_request", detail)
+    if isinstance(exc, DBAPIError) and getattr(exc.orig, "sqlstate", None) in _UNSTORABLE_TEXT:
+        # Text PostgreSQL cannot hold (a NUL character) in a field, a path or a query: the client's input.
+        # The request's transaction is rolled back, so nothing was written.
+        return problem("bad_request", "Text may not contain the NUL character (U+0000).")
     if isinstance(exc, SATimeoutError) or (isinstance(exc, OperationalError) and "locked" in str(exc.orig)):
         # Pool exhausted, or SQLite's write lock not had within its busy timeout: busy, not broken.
         log.warning("database busy on %s %s: %s", request.method, request.url.path, type(exc).__name__)
@@ -148,6 +152,10 @@ def handle_unexpected(request: Request, exc: Exception) -> Response[dict[str, An
 # in a moment succeeds: class 08 (connection exception), admin/crash shutdown, "the database system is
 # starting up" / "shutting down" (57P03, whose message names no connection), too many connections.
 _UNAVAILABLE_SQLSTATES = {"57P01", "57P02", "57P03", "53300"}
+
+
+# PostgreSQL: character_not_in_repertoire (a NUL in text), untranslatable_character (a \u0000 in jsonb).
+_UNSTORABLE_TEXT = {"22021", "22P05"}
 
 
 def _raised_reading_json_body(exc: BaseException) -> bool:

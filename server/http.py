@@ -13,3 +13,5 @@ from server.auth.principal import Principal
 
 DB: TypeAlias = NamedDependency[AsyncSession]  # the one transaction of this request (server/db/session.py)
 Caller: TypeAlias = Request[Principal, str, State]  # request.user is the Principal of the device token
+# A text field's pattern: no NUL character. PostgreSQL text cannot hold one (SQLite can), so both refuse it.
+NO_NUL = r"^[^\x00]*$"

@@ -186,7 +186,22 @@ def parse_changes(table: str, changes: dict[str, Any]) -> dict[str, Any]:
         parsed = msgspec.convert(changes, spec.fields)
     except msgspec.ValidationError as e:
         raise FieldError(str(e)) from None
-    return to_wire(msgspec.structs.asdict(parsed))
+    values = to_wire(msgspec.structs.asdict(parsed))
+    # PostgreSQL text cannot hold U+0000 (SQLite can): refused on both, so one mutation is refused alike
+    # everywhere instead of failing the whole push on PostgreSQL.
+    if _holds_nul(values):
+        raise FieldError("text may not contain the NUL character (U+0000)")
+    return values
+
+
+def _holds_nul(value: Any) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_holds_nul(v) for v in value.values())
+    if isinstance(value, list):
+        return any(_holds_nul(v) for v in value)
+    return False
 
 
 def to_wire(values: dict[str, Any]) -> dict[str, Any]:

@@ -9,7 +9,7 @@ import msgspec
 from litestar import post
 from litestar.params import JSONBody
 
-from server.http import DB, Caller
+from server.http import DB, NO_NUL, Caller
 from server.reviews import service
 from sync.vocabulary import ReviewState
 
@@ -18,7 +18,7 @@ class ReviewRequest(msgspec.Struct, forbid_unknown_fields=True):
     table: str
     ids: Annotated[list[uuid.UUID], msgspec.Meta(min_length=1, max_length=500)]
     state: ReviewState
-    note: Annotated[str, msgspec.Meta(max_length=5_000)] = ""
+    note: Annotated[str, msgspec.Meta(max_length=5_000, pattern=NO_NUL)] = ""
 
 
 @post("/review", operation_id="setReview", status_code=200, tags=["review"],

@@ -9,7 +9,7 @@ import msgspec
 from litestar import Controller, get, post
 from litestar.params import FromPath, JSONBody
 
-from server.http import DB, Caller
+from server.http import DB, NO_NUL, Caller
 from server.wilayah import service
 from server.wilayah.service import DesaOut, DusunOut, KaderOut
 
@@ -17,8 +17,8 @@ DesaCode = Annotated[str, msgspec.Meta(pattern=r"^\d{2}\.\d{2}\.\d{2}\.\d{4}$")]
 
 
 class DusunIn(msgspec.Struct, forbid_unknown_fields=True):
-    nama: Annotated[str, msgspec.Meta(min_length=1, max_length=120)]
-    sebutan: Annotated[str, msgspec.Meta(max_length=40)] = "Dusun"
+    nama: Annotated[str, msgspec.Meta(min_length=1, max_length=120, pattern=NO_NUL)]
+    sebutan: Annotated[str, msgspec.Meta(max_length=40, pattern=NO_NUL)] = "Dusun"
     id: uuid.UUID | None = None
 
 

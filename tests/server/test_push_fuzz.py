@@ -247,11 +247,9 @@ def textual_defect(draw: st.DrawFn, world: World) -> Payload:
         return Payload(text_body.encode().replace(b"Mata air", b"Mata " + junk + b"air"),
                        {"content-type": "application/json"}, True, f"text:{kind}")
     elif kind == "lone_surrogate":
-        raw = text_body.replace("Mata air", "Mata \\ud800 air")
-        must_refuse = False  # msgspec may read it; storing it must still not break anything
+        raw = text_body.replace("Mata air", "Mata \\ud800 air")  # not JSON msgspec reads
     elif kind == "nul":
-        raw = text_body.replace("Mata air", "Mata \\u0000 air")
-        must_refuse = False  # a NUL is legal JSON; PostgreSQL text cannot hold it, SQLite can
+        raw = text_body.replace("Mata air", "Mata \\u0000 air")  # legal JSON, refused for PostgreSQL's sake
     elif kind == "deep_nesting":
         depth = draw(st.integers(100, 50_000))
         opener, closer = draw(st.sampled_from([("[", "]"), ('{"a":', "}")]))
@@ -470,4 +468,58 @@ def test_every_json_body_refuses_undecodable_bytes_with_400(
     with server.client(admin) as c:
         r = c.request(method, target, content=UNDECODABLE[body], headers={"content-type": "application/json"})
     assert (r.status_code, r.json()["code"]) == (400, "bad_request"), r.text[:300]
+    assert snapshot(store) == before
+
+
+def test_a_nul_character_in_a_field_is_rejected_alike_on_both_databases(
+    server: LiveServer, store: Store, world: World
+) -> None:
+    """PostgreSQL text cannot hold U+0000 (SQLite can): the one mutation is rejected, the rest of the
+    batch is taken, on either database (it used to fail the whole push with a 500 on PostgreSQL)."""
+    bad, good = uuid.uuid4(), uuid.uuid4()
+    body = json.dumps(envelope(world.fuzzer.client_id, [
+        mutation("create", "pengkajian", bad, {"jenis": "masalah", "uraian": "Mata NUL air"}),
+        mutation("create", "usulan", good, {"kegiatan": "Sumur", "lokasi": "Banjar"})]))
+    before = snapshot(store)
+    r = send(server, world, Payload(body.replace("NUL", "\\u0000").encode(), JS, False, "nul"))
+    assert r.status_code == 200, r.text[:300]
+    first, second = r.json()["results"]
+    assert (first["status"], first["error_code"]) == ("rejected", "invalid_fields") and "NUL" in first["reason"]
+    assert second["status"] == "applied"
+    after = snapshot(store)
+    assert after["pengkajian"] == before["pengkajian"]
+    assert store.scalar("SELECT kegiatan FROM usulan WHERE id = :id", id=str(good)) == "Sumur"
+
+
+@pytest.mark.parametrize("escape", ["\\ud800", "\\udfff\\ud800"])
+def test_a_lone_surrogate_is_not_json_and_changes_nothing(server: LiveServer, store: Store, world: World,
+                                                          escape: str) -> None:
+    body = json.dumps(envelope(world.fuzzer.client_id, [valid_create()])).replace("Mata air", f"Mata {escape} air")
+    before = snapshot(store)
+    r = send(server, world, Payload(body.encode(), JS, True, escape))
+    assert (r.status_code, r.json()["code"]) == (400, "bad_request"), r.text[:300]
+    assert snapshot(store) == before
+
+
+@pytest.mark.parametrize("target", ["login", "dusun", "review note", "path"])
+def test_a_nul_character_elsewhere_is_a_400_and_changes_nothing(
+    server: LiveServer, store: Store, world: World, target: str
+) -> None:
+    admin = server.login(*store.user("admin", "51.08.01"), device="fuzz-admin")
+    request = {
+        "login": ("POST", "/api/auth/login", {"username": "kader\x00x", "password": "rahasia-sekali"}),
+        "dusun": ("POST", f"/api/desa/{DESA_FUZZ}/dusun", {"nama": "Banjar\x00Kaja"}),
+        "review note": ("POST", "/api/review", {"table": "pengkajian", "ids": [world.own["pengkajian"]],
+                                                "state": "perlu_perbaikan", "note": "Perbaiki\x00"}),
+        "path": ("GET", f"/api/desa/{DESA_FUZZ}%00/dusun", None),
+    }[target]
+    before = snapshot(store)
+    with server.client(admin) as c:
+        r = c.request(request[0], request[1], json=request[2])
+    if target in ("login", "path"):
+        # Whether the database is asked at all: no such user, no such desa, or text it cannot hold.
+        assert r.status_code in (400, 401, 404) and r.json()["code"] in ("bad_request", "auth_invalid_credentials",
+                                                                          "not_found"), r.text[:300]
+    else:
+        assert (r.status_code, r.json()["code"]) == (400, "validation_failed"), r.text[:300]
     assert snapshot(store) == before
