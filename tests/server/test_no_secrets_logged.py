@@ -42,9 +42,14 @@ def leaks(text: str, secrets_: dict[str, str]) -> list[str]:
             if form in text]
 
 
+@pytest.fixture(params=["json", "text"])
+def log_format(request: pytest.FixtureRequest) -> str:
+    return request.param
+
+
 @pytest.fixture
-def debug_server(db_url: str, tmp_path: Path) -> Iterator[LiveServer]:
-    live = start_server(db_url, tmp_path, {"KADER_LOG_LEVEL": "debug", "KADER_LOG_FORMAT": "text"})
+def debug_server(db_url: str, tmp_path: Path, log_format: str) -> Iterator[LiveServer]:
+    live = start_server(db_url, tmp_path, {"KADER_LOG_LEVEL": "debug", "KADER_LOG_FORMAT": log_format})
     yield live
     stop_server(live)
 
@@ -57,7 +62,7 @@ def test_the_probe_finds_a_secret_that_is_there() -> None:
 
 
 def test_no_token_or_password_in_the_debug_log(debug_server: LiveServer, store: Store, db_url: str,
-                                               tmp_path: Path) -> None:
+                                               tmp_path: Path, log_format: str) -> None:
     password = "Rahasia-" + secrets.token_hex(10)
     wrong = "Keliru-" + secrets.token_hex(10)
     new_password = "Baru-" + secrets.token_hex(10)
@@ -85,7 +90,7 @@ def test_no_token_or_password_in_the_debug_log(debug_server: LiveServer, store: 
         assert c.get("/api/auth/me").status_code == 401  # the revoked token, refused (and logged as such)
 
     env = {**os.environ, "KADER_DATABASE_URL": db_url, "KADER_DATA_DIR": str(tmp_path),
-           "KADER_SECRET_KEY": "test-secret", "KADER_LOG_LEVEL": "debug", "KADER_LOG_FORMAT": "text"}
+           "KADER_SECRET_KEY": "test-secret", "KADER_LOG_LEVEL": "debug", "KADER_LOG_FORMAT": log_format}
     cli = subprocess.run([str(Path(sys.executable).with_name("kader")), "user", "reset-password", username],
                          input=new_password + "\n", capture_output=True, text=True, env=env, timeout=120)
     assert cli.returncode == 0, cli.stderr
@@ -94,7 +99,7 @@ def test_no_token_or_password_in_the_debug_log(debug_server: LiveServer, store: 
     stop_server(debug_server)  # flush everything it had to say
     log = debug_server.log.read_text(errors="replace") + cli.stdout + cli.stderr
     # The log is this server's, at debug level: had a secret been logged, it would be here.
-    assert "/api/sync/push" in log and " DEBUG " in log
+    assert "/api/sync/push" in log and (" DEBUG " in log or '"level":"debug"' in log)
     found = leaks(log, {"device token": token, "password": password, "wrong password": wrong,
                         "new password": new_password, "admin password": admin_password,
                         "admin session": session_cookie})
