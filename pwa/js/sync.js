@@ -8,10 +8,11 @@ import { MAX_MUTATIONS_PER_PUSH, PROTOCOL_VERSION, PULL_LIMIT } from './protocol
 import { VERSION } from './shell.js';
 
 export class ApiError extends Error {
-  constructor(status, code, detail) {
+  constructor(status, code, detail, retryAfter = 0) {
     super(detail || code);
     this.status = status;
     this.code = code; // from the server's error catalogue, or 'offline' when nothing answered
+    this.retryAfter = retryAfter; // seconds the server asked us to wait (Retry-After), 0 if it did not say
   }
 }
 
@@ -51,7 +52,7 @@ export async function api(path, { method = 'GET', body, token, blob } = {}) {
   try { problem = await res.json(); } catch { /* not problem details */ }
   // A HEAD answer has no body: its status alone says it.
   const code = problem.code || (res.status === 404 ? 'not_found' : `http_${res.status}`);
-  throw new ApiError(res.status, code, problem.detail);
+  throw new ApiError(res.status, code, problem.detail, Number(res.headers.get('Retry-After')) || 0);
 }
 
 // ---- status everyone can watch --------------------------------------------------------------------
@@ -72,13 +73,14 @@ export const RETRYABLE = new Set(['offline', 'database_unavailable', 'internal_e
 let failures = 0;
 let retryTimer = null;
 
-function scheduleRetry() {
+function scheduleRetry(retryAfter = 0) {
   clearTimeout(retryTimer);
   status.nextRetryAt = null;
   // The service worker does not keep timers alive; offline, the `online` event starts the next try.
   if (typeof window === 'undefined' || !navigator.onLine) return;
   failures += 1;
-  const seconds = Math.min(5 * 2 ** (failures - 1), 300) * (0.75 + Math.random() / 2);
+  // Never sooner than the server asked (a rate limit's Retry-After, a busy database's).
+  const seconds = Math.max(Math.min(5 * 2 ** (failures - 1), 300) * (0.75 + Math.random() / 2), retryAfter);
   retryTimer = setTimeout(() => runSync('retry'), seconds * 1000);
   status.nextRetryAt = Date.now() + seconds * 1000; // shown once the failure is announced
 }
@@ -136,7 +138,7 @@ async function doSync() {
     const code = e instanceof ApiError ? e.code : 'unexpected';
     if (!(e instanceof ApiError)) console.error(e);
     // A failure she must act on (update, log in again) ends the back-off: no retry loop behind it.
-    if (RETRYABLE.has(code) || (e instanceof ApiError && e.status >= 500)) scheduleRetry();
+    if (RETRYABLE.has(code) || (e instanceof ApiError && e.status >= 500)) scheduleRetry(e.retryAfter || 0);
     else resetBackoff();
     setStatus({ running: false, error: code, detail: e.message }); // with the next try's time, if any
     return code;
@@ -166,10 +168,21 @@ async function adoptDatabase(id) {
 // another go in later rounds, each on the version the previous answer gave.
 async function pushAll(token) {
   const rejected = [];
+  let size = MAX_MUTATIONS_PER_PUSH;
   for (let round = 0; round < 100; round++) {
-    const batch = await db.nextBatch(MAX_MUTATIONS_PER_PUSH);
+    const batch = await db.nextBatch(size);
     if (!batch.length) break;
-    const answer = await pushBatch(token, batch);
+    let answer;
+    try {
+      answer = await pushBatch(token, batch);
+    } catch (e) {
+      // Too large for the server or a proxy in between (photos' notes, long attendance lists): the
+      // same mutations in smaller batches. One mutation alone too large is reported, never dropped.
+      if (e.code !== 'body_too_large' && e.status !== 413) throw e;
+      if (batch.length === 1) throw e;
+      size = Math.max(1, Math.floor(batch.length / 2));
+      continue;
+    }
     rejected.push(...await db.applyResults(batch, answer.results, answer.database_id));
     await adoptDatabase(answer.database_id); // after a restore the next rounds send the sent ones again
   }

@@ -32,7 +32,7 @@ export default {
   'sync.error.database_unavailable': 'The server has a problem. It will be tried again automatically.',
   'sync.error.internal_error': 'The server has a problem. It will be tried again automatically.',
   'sync.error.too_many_attempts': 'Too many attempts. It will be tried again shortly.',
-  'sync.error.body_too_large': 'Too much data to send at once. Contact the kecamatan admin.',
+  'sync.error.body_too_large': 'One entry is too large to send. It is safe on this phone; contact the kecamatan admin.',
   'sync.error.validation_failed': 'The server refused data from this phone. Contact the kecamatan admin.',
   'sync.error.not_found': 'Not found on the server.',
   'sync.error.missing_fields': 'Choose a value for every field.',

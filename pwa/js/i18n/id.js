@@ -32,7 +32,7 @@ export default {
   'sync.error.database_unavailable': 'Server sedang gangguan. Akan dicoba lagi otomatis.',
   'sync.error.internal_error': 'Server sedang gangguan. Akan dicoba lagi otomatis.',
   'sync.error.too_many_attempts': 'Terlalu sering mencoba. Akan dicoba lagi sebentar lagi.',
-  'sync.error.body_too_large': 'Data terlalu besar untuk dikirim sekaligus. Hubungi admin kecamatan.',
+  'sync.error.body_too_large': 'Satu isian terlalu besar untuk dikirim. Datanya tetap aman di HP ini; hubungi admin kecamatan.',
   'sync.error.validation_failed': 'Server menolak data dari HP ini. Hubungi admin kecamatan.',
   'sync.error.not_found': 'Data tidak ditemukan di server.',
   'sync.error.missing_fields': 'Pilih nilai untuk setiap isian.',
