@@ -8,6 +8,8 @@ Every answer is a 4xx problem with a catalogue code, or a 200 whose results name
 give each rejection a per-mutation code; never a 5xx. A refused request changes nothing stored (every
 synced table, conflicts, history, processed mutations, clients, the change counter); a push whose
 mutations are all rejected stores only their answers; nothing ever touches the other desa.
+
+``KADER_FUZZ_EXAMPLES`` (default 120) sets the number of random pushes per database.
 """
 
 from __future__ import annotations

@@ -6,6 +6,8 @@ schema.
 The accounts are made for this test and write only in a desa no other test writes in, so the writes
 schemathesis generates (push, review, dusun, uploads, log-out) leave the other tests' data and tokens
 alone; log-out is sent with a token logged in for that one request.
+
+``KADER_SCHEMATHESIS_EXAMPLES`` (default 25) sets the examples per operation and caller.
 """
 
 from __future__ import annotations
