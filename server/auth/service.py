@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import weakref
 
 import msgspec
 from sqlalchemy import select, update
@@ -18,6 +19,15 @@ from server.models.enums import Role
 from server.settings import Settings
 
 SCOPE_LEVELS = {Role.kader: (4,), Role.admin: (2, 3)}  # desa; kabupaten or kecamatan
+_VERIFYING: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Semaphore] = weakref.WeakKeyDictionary()
+
+
+def _verify_slot() -> asyncio.Semaphore:
+    """The running event loop's one password check at a time (one per loop: tests run several loops)."""
+    loop = asyncio.get_running_loop()
+    if loop not in _VERIFYING:
+        _VERIFYING[loop] = asyncio.Semaphore(1)
+    return _VERIFYING[loop]
 
 
 class UserInfo(msgspec.Struct):
@@ -46,8 +56,11 @@ async def login(db: AsyncSession, settings: Settings, username: str, password: s
         wait = int((found.locked_until - now).total_seconds()) + 1
         raise KaderError("too_many_attempts", f"Terlalu banyak percobaan gagal. Coba lagi dalam {wait} detik.",
                          headers={"Retry-After": str(wait)})
-    # In a thread, so the worker's event loop keeps serving others meanwhile.
-    valid = await asyncio.to_thread(verify_password, found.password if found else None, password)
+    # In a thread, so the worker's event loop keeps serving others meanwhile; one at a time per worker,
+    # so that a burst of log-ins queues behind itself instead of taking every core from pushes and pulls
+    # (each argon2 check costs 0.1-0.3 CPU-s here: bench/README.md).
+    async with _verify_slot():
+        valid = await asyncio.to_thread(verify_password, found.password if found else None, password)
     user = await db.get(User, found.id) if found is not None else None
     if not valid or user is None or not user.active:
         if user is not None:
