@@ -94,7 +94,7 @@ def other_desa(snap: dict[str, Any]) -> dict[str, list[str]]:
 
 JSON = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False, allow_infinity=False) | st.text(max_size=30),
-    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=10), inner, max_size=4),
+    lambda inner: st.one_of(st.lists(inner, max_size=4), st.dictionaries(st.text(max_size=10), inner, max_size=4)),
     max_leaves=12,
 )
 NOT_A_STRING = st.integers() | st.booleans() | st.lists(st.integers(), max_size=2) | st.dictionaries(
