@@ -124,7 +124,8 @@ class Puller(threading.Thread):
                     if len(page["changes"]) > self.limit:
                         self.errors.append(f"page of {len(page['changes'])} changes, limit {self.limit}")
                     last = page["changes"][-1]["change_seq"] if page["changes"] else None
-                    if last is not None and page["next_cursor"] != f"{last}@{DESA_PEMUTERAN}":
+                    # <change_seq>@<scope>@<database id>
+                    if last is not None and page["next_cursor"].split("@")[:2] != [str(last), DESA_PEMUTERAN]:
                         self.errors.append(f"cursor {page['next_cursor']} is not the page's last change")
                     self.device.cursor = page["next_cursor"]
                     if not page["has_more"]:
