@@ -42,6 +42,10 @@ DESA_GANRA = "73.12.07.2002"
 
 T = TypeVar("T")
 
+# The `kader` command of this environment (its console script, else the module).
+_SCRIPT = Path(sys.executable).with_name("kader")
+KADER = [str(_SCRIPT)] if _SCRIPT.exists() else [sys.executable, "-m", "server.cli"]
+
 
 def pg_reachable() -> bool:
     try:

@@ -21,10 +21,18 @@ from playwright.sync_api import expect
 import tests.conftest as conftest
 from server.db.migrate import upgrade
 from server.wilayah.loader import load_wilayah
-from tests.conftest import DESA_GEROKGAK, GEROKGAK, LiveServer, Store, postgres_database, start_server, stop_server
+from tests.conftest import (
+    DESA_GEROKGAK,
+    GEROKGAK,
+    KADER,
+    LiveServer,
+    Store,
+    postgres_database,
+    start_server,
+    stop_server,
+)
 from tests.pwa.conftest import App, off_loop
 from tests.pwa.pages import new_pengkajian, row_id, save
-from tests.server.test_backup import KADER
 from tests.syncing import Device, mutation
 
 BEFORE = "Talud sungai jebol, dicatat sebelum cadangan"

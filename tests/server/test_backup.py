@@ -12,7 +12,6 @@ import asyncio
 import os
 import sqlite3
 import subprocess
-import sys
 import threading
 import uuid
 from collections.abc import Iterator
@@ -29,6 +28,7 @@ from server.wilayah.loader import load_wilayah
 from tests.conftest import (
     DESA_GEROKGAK,
     GEROKGAK,
+    KADER,
     LiveServer,
     Store,
     _pg_admin,
@@ -38,8 +38,6 @@ from tests.conftest import (
 )
 from tests.syncing import Device, mutation
 
-SCRIPT = Path(sys.executable).with_name("kader")
-KADER = [str(SCRIPT)] if SCRIPT.exists() else [sys.executable, "-m", "server.cli"]
 MASALAH = {"jenis": "masalah", "uraian": "Jalan dusun tergenang", "bidang_code": "2"}
 
 

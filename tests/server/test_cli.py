@@ -6,7 +6,6 @@ import os
 import re
 import stat
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -19,6 +18,7 @@ import pytest
 
 from tests.conftest import (
     DESA_GANRA,
+    KADER,
     Store,
     free_port,
     postgres_database,
@@ -26,8 +26,6 @@ from tests.conftest import (
     stop_server,
 )
 
-SCRIPT = Path(sys.executable).with_name("kader")
-KADER = [str(SCRIPT)] if SCRIPT.exists() else [sys.executable, "-m", "server.cli"]
 LOGIN_LINE = re.compile(r"^\s+(\S+)\s+(\S+)\s+(kader|admin)\s+([\d.]+)\s*$", re.MULTILINE)
 SYNCED = ["dusun", "kader", "pengkajian", "musyawarah", "kehadiran", "usulan"]
 
