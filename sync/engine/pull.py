@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import heapq
 import uuid
+from typing import NamedTuple
 
 from sqlalchemy import select, update
 from sqlalchemy.dialects import postgresql, sqlite
@@ -29,23 +30,27 @@ class DatabaseReplaced(ResyncRequired):
     pulling from the start, the client sends again what it had sent (docs/sync-protocol.md, "Restored server")."""
 
 
-def parse_cursor(cursor: str | None, scope: str, database_id: uuid.UUID | None = None) -> int:
-    """Cursors read ``<change_seq>@<scope>@<database_id>``: one made for another scope (the account moved
-    desa) cannot be continued, nor one of another database (a restore). A cursor without a database id
-    (made before identities existed) is taken as one of the current database."""
+class Cursor(NamedTuple):
+    seq: int
+    purge_mark: int  # ``purged_through`` when the cursor was made (0: unknown, an older cursor)
+
+
+def parse_cursor(cursor: str | None, scope: str, database_id: uuid.UUID | None = None) -> Cursor:
+    """Cursors read ``<change_seq>@<scope>@<database_id>@<purge mark>``: one made for another scope (the
+    account moved desa) cannot be continued, nor one of another database (a restore). Older cursors
+    without a database id or purge mark are taken as the current database's, made before any purge."""
     if not cursor:
-        return 0
-    seq, _, rest = cursor.partition("@")
-    made_for, _, made_by = rest.partition("@")
-    if not seq.isdigit() or made_for != scope:
+        return Cursor(0, 0)
+    seq, made_for, made_by, mark = (cursor.split("@") + ["", "", ""])[:4]
+    if not seq.isdigit() or made_for != scope or not (mark == "" or mark.isdigit()):
         raise ResyncRequired("this cursor belongs to another region or is not a cursor")
     if made_by and database_id is not None and made_by != str(database_id):
         raise DatabaseReplaced("the server's database was restored from a backup since this cursor was made")
-    return int(seq)
+    return Cursor(int(seq), int(mark or 0))
 
 
-def make_cursor(seq: int, scope: str, database_id: uuid.UUID | None = None) -> str:
-    return f"{seq}@{scope}@{database_id}" if database_id else f"{seq}@{scope}"
+def make_cursor(seq: int, scope: str, database_id: uuid.UUID | None = None, purge_mark: int = 0) -> str:
+    return f"{seq}@{scope}@{database_id}@{purge_mark}" if database_id else f"{seq}@{scope}"
 
 
 async def purged_through(db: AsyncSession) -> int:
@@ -56,8 +61,11 @@ async def purged_through(db: AsyncSession) -> int:
 async def pull(db: AsyncSession, actor: Actor, cursor: str | None, limit: int) -> PullResponse:
     # Step 1: one snapshot for the whole page (PostgreSQL runs this in REPEATABLE READ; see the route).
     timeline = await current_timeline(db)
-    after = parse_cursor(cursor, actor.scope, timeline.database_id)
-    if 0 < after < await purged_through(db):
+    after, made_under = parse_cursor(cursor, actor.scope, timeline.database_id)
+    purged = await purged_through(db)
+    # Only a purge since the cursor was made can have removed deletions it has not seen: a pull that
+    # began after the purge never held those records, however low its cursor is while it pages.
+    if 0 < after < purged and made_under < purged:
         raise ResyncRequired("tombstones older than this cursor have been purged")
     # Step 2: from each table, the rows changed after the cursor, oldest change first.
     per_table = []
@@ -77,7 +85,8 @@ async def pull(db: AsyncSession, actor: Actor, cursor: str | None, limit: int) -
     ]
     next_seq = page[-1].change_seq if page else after
     reference = await _reference(db, actor) if after == 0 else None
-    return PullResponse(changes=changes, next_cursor=make_cursor(next_seq, actor.scope, timeline.database_id),
+    next_cursor = make_cursor(next_seq, actor.scope, timeline.database_id, max(purged, made_under))
+    return PullResponse(changes=changes, next_cursor=next_cursor,
                         has_more=has_more, reference=reference, database_id=timeline.database_id)
 
 

@@ -56,3 +56,31 @@ def test_recent_tombstones_are_kept(server: LiveServer, store: Store) -> None:
     kader.push(mutation("delete", "pengkajian", rid, base_version=1))
     store.run(lambda s: purge(s, dt.timedelta(days=365)))
     assert store.scalar("SELECT count(*) FROM pengkajian WHERE id = :i", i=_id(store, rid)) == 1
+
+
+def test_a_pull_begun_after_a_purge_pages_through_without_resync(server: LiveServer, store: Store) -> None:
+    """Its cursors are below the purge mark while it pages, but it never held what was purged: only a
+    purge made after a cursor sends that cursor back to the start."""
+    kader = Device(server, server.login(*store.user("kader", DESA_GEROKGAK)))
+    for n in range(6):
+        kader.push(mutation("create", "pengkajian", uuid.uuid4(), {"jenis": "potensi", "uraian": f"Sesudah {n}"}))
+    rid = uuid.uuid4()  # its tombstone is the newest change: the purge mark lies above every other
+    kader.push(mutation("create", "pengkajian", rid, {"jenis": "masalah", "uraian": "Dihapus lalu dibersihkan"}))
+    kader.push(mutation("delete", "pengkajian", rid, base_version=1))
+    _age(store, "pengkajian", rid, 400)
+    store.run(lambda s: purge(s, dt.timedelta(days=365)))
+
+    fresh = Device(server, server.login(*store.user("kader", DESA_GEROKGAK)))
+    changes = fresh.pull_all(limit=2)  # many pages, each cursor below the purge mark
+    assert str(rid) not in {c["record_id"] for c in changes}
+    assert {f"Sesudah {n}" for n in range(6)} <= {c["row"].get("uraian") for c in changes if c["row"]}
+
+    # A later purge is one this cursor has not seen: back to the start.
+    again = uuid.uuid4()
+    kader.push(mutation("create", "pengkajian", again, {"jenis": "masalah", "uraian": "Juga dibersihkan"}))
+    kader.push(mutation("delete", "pengkajian", again, base_version=1))
+    _age(store, "pengkajian", again, 400)
+    store.run(lambda s: purge(s, dt.timedelta(days=365)))
+    with fresh.http() as c:
+        r = c.get("/api/sync/pull", params={"cursor": fresh.cursor})
+    assert r.status_code == 410 and r.json()["code"] == "resync_required"
