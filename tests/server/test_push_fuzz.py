@@ -9,7 +9,7 @@ give each rejection a per-mutation code; never a 5xx. A refused request changes 
 synced table, conflicts, history, processed mutations, clients, the change counter); a push whose
 mutations are all rejected stores only their answers; nothing ever touches the other desa.
 
-``KADER_FUZZ_EXAMPLES`` (default 120) sets the number of random pushes per database.
+``KADER_FUZZ_EXAMPLES`` (default 80) sets the number of random pushes per database.
 """
 
 from __future__ import annotations
@@ -35,7 +35,7 @@ from tests.syncing import Device, mutation
 
 DESA_FUZZ = "51.08.01.2006"  # Gerokgak's Musi: only this test writes there
 DESA_OTHER = "51.08.01.2008"  # Gerokgak's Penyabangan: only this test writes there
-EXAMPLES = int(os.environ.get("KADER_FUZZ_EXAMPLES", "120"))
+EXAMPLES = int(os.environ.get("KADER_FUZZ_EXAMPLES", "80"))
 MAX_BODY = 5 * 1024 * 1024  # the test server's KADER_MAX_BODY_BYTES (the default)
 PER_MUTATION_CODES = {"unknown_table", "forbidden", "invalid_fields", "missing_fields", "out_of_scope", "not_found",
                       "immutable_field", "bad_base_version", "invalid_reference", "append_only", "integrity"}

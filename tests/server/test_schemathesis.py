@@ -7,7 +7,7 @@ The accounts are made for this test and write only in a desa no other test write
 schemathesis generates (push, review, dusun, uploads, log-out) leave the other tests' data and tokens
 alone; log-out is sent with a token logged in for that one request.
 
-``KADER_SCHEMATHESIS_EXAMPLES`` (default 25) sets the examples per operation and caller.
+``KADER_SCHEMATHESIS_EXAMPLES`` (default 15) sets the examples per operation and caller.
 """
 
 from __future__ import annotations
@@ -34,7 +34,7 @@ from tests.conftest import GEROKGAK, LiveServer, Store
 from tests.syncing import Device, mutation
 
 DESA_SCHEMATHESIS = "51.08.01.2005"  # Gerokgak's Sanggalangit: no other test writes there
-EXAMPLES = int(os.environ.get("KADER_SCHEMATHESIS_EXAMPLES", "25"))  # per operation, principal and mode
+EXAMPLES = int(os.environ.get("KADER_SCHEMATHESIS_EXAMPLES", "15"))  # per operation, principal and mode
 
 
 def operations() -> list[tuple[str, str]]:

@@ -42,7 +42,7 @@ from sync.vocabulary import Role
 from tests.conftest import DESA_GEROKGAK, GEROKGAK, Store
 from tests.sync.simclient import DEFAULTS, TRACKED, Device, SimServer, same_fields, tracked
 
-EXAMPLES = int(os.environ.get("KADER_PROPERTY_EXAMPLES", "100"))
+EXAMPLES = int(os.environ.get("KADER_PROPERTY_EXAMPLES", "60"))
 STEPS = int(os.environ.get("KADER_PROPERTY_STEPS", "30"))
 PAGE = 3  # small pages, so that paging is exercised
 MAX_RECORDS = 5  # few records per example, so that devices often edit the same one
