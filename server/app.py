@@ -18,11 +18,12 @@ from admin.mount import admin_handlers
 from server.attachments.routes import ROUTES as ATTACHMENT_ROUTES
 from server.auth.middleware import PUBLIC_PATHS, DeviceTokenMiddleware
 from server.auth.routes import AuthController
-from server.db.session import Database, provide_db
+from server.db.session import Database
 from server.errors import EXCEPTION_HANDLERS
 from server.exports.routes import ExportController, get_dashboard
 from server.headers import SecurityHeadersMiddleware
 from server.health.routes import health, live, ready
+from server.http import provide_db
 from server.ratelimit import STORE, rate_limit_middleware, rate_limit_store
 from server.requestlog import RequestLogMiddleware, configure_logging
 from server.reviews.routes import set_review

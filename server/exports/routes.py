@@ -28,7 +28,7 @@ API_PREFIX = "/api/exports"
 
 async def provide_read_db(state: State) -> AsyncGenerator[AsyncSession, None]:
     database: Database = state.database
-    async with database.read_sessions() as session:
+    async with database.transaction("GET") as session:
         yield session
 
 

@@ -80,10 +80,6 @@ async def pull(db: AsyncSession, who: Principal, cursor: str | None, limit: int,
                          "is not accepted.")
     if not 1 <= limit <= MAX_PULL_LIMIT:
         raise KaderError("validation_failed", f"limit must be between 1 and {MAX_PULL_LIMIT}.")
-    if db.bind.dialect.name == "postgresql":
-        # One snapshot for every table of the page, or a change committed between two reads could be
-        # skipped by the cursor.
-        await db.connection(execution_options={"isolation_level": "REPEATABLE READ"})
     try:
         page = await pull_engine.pull(db, actor_for(who), cursor, limit)
     except pull_engine.DatabaseReplaced as e:
