@@ -37,7 +37,7 @@ from server.reviews.service import REVIEWABLE, set_review
 from sync.engine.push import Rejected, apply_mutation
 from sync.engine.tables import MODELS, row_to_wire
 from sync.engine.writer import Actor, Writer
-from sync.merge import _same, changed_since
+from sync.merge import changed_since, same
 from sync.protocol import Create, Delete, MutationResult, Update
 from sync.records import TABLES, to_wire
 from sync.vocabulary import ReviewState, Role
@@ -170,7 +170,7 @@ async def update(db: AsyncSession, who: Principal, table: str, record_id: uuid.U
     submitted = form_values(table, body)
     if "desa_code" in submitted and submitted.pop("desa_code") != row.desa_code:
         raise KaderError("invalid_fields", "desa_code tidak bisa diubah; buat rekaman baru di desa lain.")
-    changes = {k: v for k, v in submitted.items() if not _same(v, seen.get(k))}
+    changes = {k: v for k, v in submitted.items() if not same(v, seen.get(k))}
     review = _review_change(table, body, seen)
 
     saved = Saved(row={}, status="unchanged")

@@ -13,8 +13,6 @@ from server.http import DB, NO_NUL, Caller
 from server.wilayah import service
 from server.wilayah.service import DesaOut, DusunOut, KaderOut
 
-DesaCode = Annotated[str, msgspec.Meta(pattern=r"^\d{2}\.\d{2}\.\d{2}\.\d{4}$")]
-
 
 class DusunIn(msgspec.Struct, forbid_unknown_fields=True):
     nama: Annotated[str, msgspec.Meta(min_length=1, max_length=120, pattern=NO_NUL)]

@@ -18,7 +18,7 @@ from server.models import Base, History, SyncedRow
 from server.scope import covers
 from sync.engine.sequence import allocate
 from sync.engine.tables import TABLE_OF, column_names, wire_value
-from sync.merge import _same
+from sync.merge import same
 from sync.records import TABLES, score_total
 from sync.vocabulary import Role
 
@@ -125,7 +125,7 @@ class Writer:
         changes: dict[str, list[Any]] = {}
         for name, value in {**values, **_derived(row, values)}.items():
             old, new = wire_value(getattr(row, name)), wire_value(value)
-            if not _same(old, new):
+            if not same(old, new):
                 setattr(row, name, value)
                 changes[name] = [old, new]
         if changes:

@@ -1,7 +1,8 @@
 """Simulated phones for the convergence test: the PWA's sync algorithm, talking to the engine directly.
 
 ``SimServer`` owns one engine and one event loop for a whole test run and opens one committed session
-per request, as the HTTP layer does (``server/http.py``; the engine's pull takes its own snapshot). Requests and answers go through JSON, so a device sees exactly what a phone would.
+per request, as the HTTP layer does (``server/http.py``; the engine's pull takes its own snapshot).
+Requests and answers go through JSON, so a device sees exactly what a phone would.
 
 ``Device`` is the client algorithm, as small as the PWA's can be while still converging and never
 writing blindly over a value the cadre did not see:
@@ -37,7 +38,7 @@ from server.models import SyncCounter
 from sync.engine import pull as pull_engine
 from sync.engine import push as push_engine
 from sync.engine.writer import Actor
-from sync.merge import _same
+from sync.merge import same
 from sync.protocol import PROTOCOL_VERSION, push_decoder
 
 T = TypeVar("T")
@@ -61,7 +62,7 @@ def tracked(table: str, values: dict[str, Any]) -> dict[str, Any]:
 
 
 def same_fields(a: dict[str, Any], b: dict[str, Any]) -> bool:
-    return a.keys() == b.keys() and all(_same(a[k], b[k]) for k in a)
+    return a.keys() == b.keys() and all(same(a[k], b[k]) for k in a)
 
 
 class SimServer:
@@ -149,7 +150,7 @@ class Device:
     def edit(self, record_id: str, values: dict[str, Any]) -> dict[str, Any] | None:
         """Only the fields whose value changes travel; an edit that changes nothing sends nothing."""
         copy = self.records[record_id]
-        changes = {k: v for k, v in values.items() if not (k in copy.fields and _same(copy.fields[k], v))}
+        changes = {k: v for k, v in values.items() if not (k in copy.fields and same(copy.fields[k], v))}
         if not changes:
             return None
         base = self._base(record_id)
