@@ -2,22 +2,12 @@
 
 from __future__ import annotations
 
-import uuid
-from typing import Annotated
-
-import msgspec
 from litestar import Controller, get, post
 from litestar.params import FromPath, JSONBody
 
-from server.http import DB, NO_NUL, Caller
+from server.http import DB, Caller
 from server.wilayah import service
-from server.wilayah.service import DesaOut, DusunOut, KaderOut
-
-
-class DusunIn(msgspec.Struct, forbid_unknown_fields=True):
-    nama: Annotated[str, msgspec.Meta(min_length=1, max_length=120, pattern=NO_NUL)]
-    sebutan: Annotated[str, msgspec.Meta(max_length=40, pattern=NO_NUL)] = "Dusun"
-    id: uuid.UUID | None = None
+from server.wilayah.service import DesaOut, DusunIn, DusunOut, KaderOut
 
 
 class DesaController(Controller):
@@ -35,7 +25,7 @@ class DesaController(Controller):
     @post("/{code:str}/dusun", operation_id="createDusun", summary="Add a dusun to a desa (admin)")
     async def create_dusun(self, request: Caller, db: DB, code: FromPath[str],
                            data: JSONBody[DusunIn]) -> DusunOut:
-        return await service.create_dusun(db, request.user, code, data.id, data.nama, data.sebutan)
+        return await service.create_dusun(db, request.user, code, data)
 
     @get("/{code:str}/kader", operation_id="listKader", summary="The kader register of one desa")
     async def list_kader(self, request: Caller, db: DB, code: FromPath[str]) -> list[KaderOut]:

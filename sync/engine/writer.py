@@ -37,6 +37,17 @@ class Actor:
         return covers(self.scope, code)
 
 
+# Writers that are not phones (an office user, an admin's device on the API, the demo seed) have a client
+# id too, made from who they are: the engine's rule that a client's own earlier changes are not someone
+# else's then holds at every door alike, and history says which door each change came through.
+_DOORS = uuid.UUID("5b0e3f7a-2c44-4d7e-9a59-6f3c1d8e2b10")
+
+
+def door_client(door: str, key: int | str) -> uuid.UUID:
+    """The stable client id of a door (``office``, ``device``, ``demo``) for one user or device."""
+    return uuid.uuid5(_DOORS, f"{door}/{key}")
+
+
 def typed(table: str, wire: dict[str, Any]) -> dict[str, Any]:
     """Wire values (already validated) as the Python values the model columns take."""
     parsed = msgspec.convert(wire, TABLES[table].fields)
