@@ -36,6 +36,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import dataclasses
 import datetime as dt
 import gzip
 import json
@@ -578,7 +579,7 @@ def measure_pulls(res: Result, server: LiveServer, url: str, dbname: str | None,
                   args: argparse.Namespace, profile: Path | None, engine: str) -> None:
     with Phase("pull", server, dbname, profile) as ph:
         reader = _pull_once(res, server, args, engine, args.reps - 1)
-    res.pull_wire = reader.wire
+    res.pull_wire = dataclasses.replace(reader.wire)  # the full pull's alone (the reader pulls on below)
     res.cpu["pull"] = ph.cpu
     if profile and ph.raw:
         res.profiles["pull"] = summarise_profile(ph.raw)
