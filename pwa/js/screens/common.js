@@ -3,7 +3,7 @@
 
 import * as db from '../db.js';
 import { formatNumber, formatTime, label, t } from '../i18n/index.js';
-import { coerce, scoreTotal } from '../protocol.js';
+import { canonical, coerce, scoreTotal } from '../protocol.js';
 import { badge, h, select } from '../ui.js';
 
 export const PAGE = 50; // rows drawn at once: a list of 10,000 must still open at once on a cheap phone
@@ -40,7 +40,7 @@ export function changedFields(table, values, row) {
   const changes = {};
   for (const [name, raw] of Object.entries(values)) {
     const value = coerce(table, name, raw);
-    if (!same(value, row[name])) changes[name] = value;
+    if (!same(value, canonical(table, name, row[name]))) changes[name] = value;
   }
   return changes;
 }

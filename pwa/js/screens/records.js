@@ -3,8 +3,8 @@
 
 import { app } from '../app.js';
 import * as db from '../db.js';
-import { label, t } from '../i18n/index.js';
-import { JENIS_PENGKAJIAN, POLA_PELAKSANAAN, REVIEW_STATES, SCORE_FIELDS, SUMBER_DANA, TABLES, scoreTotal, uuidv7,
+import { formatNumber, label, t } from '../i18n/index.js';
+import { JENIS_PENGKAJIAN, POLA_PELAKSANAAN, REVIEW_STATES, SCORE_FIELDS, SUMBER_DANA, scoreTotal, uuidv7,
   validate } from '../protocol.js';
 import { choices, field, formValues, h, input, markClean, markDirty, replace, scoreInputs, select, textarea,
   toast } from '../ui.js';
@@ -30,25 +30,33 @@ function scoreSummary(table, others, id) {
   return { out, update };
 }
 
-// Validates and saves; shows each problem next to its field. Returns 'saved', 'unchanged' or false.
+// A form error in words, with the limit it broke ("Paling banyak 200 huruf.").
+export function invalidText(error) {
+  return t(`invalid.${error.code}`, { max: formatNumber(error.max), min: formatNumber(error.min) });
+}
+
+// Shows each problem next to its field (the form itself for a value without one); clears old ones.
+export function showErrors(form, errors) {
+  form.querySelectorAll('.field-error').forEach((e) => e.remove());
+  form.querySelectorAll('[aria-invalid]').forEach((e) => e.removeAttribute('aria-invalid'));
+  for (const [name, error] of Object.entries(errors)) {
+    const el = form.elements[name];
+    (el?.length ? [...el] : [el]).forEach((x) => x?.setAttribute?.('aria-invalid', 'true'));
+    const target = el?.closest?.('.field, fieldset') || (el?.[0]?.closest?.('fieldset')) || form;
+    target.append(h('p', { class: 'error field-error', 'data-field': name }, invalidText(error)));
+  }
+  form.querySelector('.field-error')?.scrollIntoView({ block: 'center' });
+}
+
+// Validates with the server's own limits (contract.js) and saves; shows each problem next to its
+// field and queues nothing while one is left. Returns 'saved', 'unchanged' or false.
 export async function saveForm(form, table, id, rec, values, extra = {}, attachments = []) {
   const row = rec?.row || {};
   const changes = { ...changedFields(table, values, row), ...extra };
-  const errors = validate(table, changes);
-  if (!rec || (!rec.version && !rec.pending)) { // goes out as a create: the required fields must be there
-    const merged = { ...row, ...changes };
-    for (const f of TABLES[table].required) if (merged[f] === undefined || merged[f] === null || merged[f] === '') errors[f] = 'required';
-  }
-  form.querySelectorAll('.field-error').forEach((e) => e.remove());
-  if (Object.keys(errors).length) {
-    for (const [name, code] of Object.entries(errors)) {
-      const el = form.elements[name];
-      const target = el?.closest?.('.field, fieldset') || (el?.[0]?.closest?.('fieldset')) || form;
-      target.append(h('p', { class: 'error field-error' }, t(`invalid.${code}`)));
-    }
-    form.querySelector('.field-error')?.scrollIntoView({ block: 'center' });
-    return false;
-  }
+  const creating = !rec || (!rec.version && !rec.pending); // goes out as a create: required fields must be there
+  const errors = validate(table, changes, creating, { ...row, ...changes });
+  showErrors(form, errors);
+  if (Object.keys(errors).length) return false;
   markClean();
   if (!Object.keys(changes).length) return 'unchanged';
   await db.saveRecord(table, id, changes, attachments);
