@@ -220,17 +220,11 @@ USULAN_GANRA: list[tuple[int, dict[str, Any]]] = [
 
 
 def _scored(skor: tuple[int, int, int, int, int] | None) -> dict[str, int | None]:
-    """The five criteria as columns, with their total (the rank is set afterwards)."""
+    """The five criteria as columns, with their total (the rank is computed when shown: sync/ranking.py)."""
     if skor is None:
         return {}
     names = ("skor_dirasakan", "skor_parah", "skor_pendapatan", "skor_sering", "skor_potensi")
     return {**dict(zip(names, skor, strict=True)), "skor_total": sum(skor)}
-
-
-def _rank(rows: list[Any]) -> None:
-    """Peringkat by skor_total, highest first (ties keep their order)."""
-    for rank, row in enumerate(sorted(rows, key=lambda r: -r.skor_total), start=1):
-        row.peringkat = rank
 
 
 async def _records_ganra(session: AsyncSession, write: _Writer, by: User, dusun: dict[str, Dusun],
@@ -241,7 +235,6 @@ async def _records_ganra(session: AsyncSession, write: _Writer, by: User, dusun:
                        lokasi=f"Dusun {d}", **_scored(s))
              for j, b, u, p, pt, ut, d, k, s in PENGKAJIAN_GANRA]
     masalah = [i for i in items if i.jenis == JenisPengkajian.masalah]
-    _rank(masalah)
     rapat = _musyawarah_lapajung(write, by, dusun, at + dt.timedelta(days=7))
     await session.flush()  # no ORM relationships: parents go first so the foreign keys hold
     _daftar_hadir(write, by, rapat, dusun)
@@ -251,11 +244,10 @@ async def _records_ganra(session: AsyncSession, write: _Writer, by: User, dusun:
 def _usulan(write: _Writer, by: User, rapat: Musyawarah, masalah: list[Pengkajian]) -> None:
     """The daftar gagasan of the musyawarah, each answering a masalah, ranked by their scores."""
     at = rapat.created_at + dt.timedelta(hours=3)
-    rows = [write.add(Usulan, DESA_GANRA, by, at, musyawarah_id=rapat.id, pengkajian_id=masalah[i].id,
-                      lokasi=masalah[i].lokasi, dusun_id=masalah[i].dusun_id,
-                      pola_pelaksanaan=PolaPelaksanaan.swakelola, **fields, **_scored(_skor_of(masalah[i])))
-            for i, fields in USULAN_GANRA]
-    _rank(rows)
+    for i, fields in USULAN_GANRA:
+        write.add(Usulan, DESA_GANRA, by, at, musyawarah_id=rapat.id, pengkajian_id=masalah[i].id,
+                  lokasi=masalah[i].lokasi, dusun_id=masalah[i].dusun_id,
+                  pola_pelaksanaan=PolaPelaksanaan.swakelola, **fields, **_scored(_skor_of(masalah[i])))
 
 
 def _skor_of(item: Pengkajian) -> tuple[int, int, int, int, int]:
@@ -287,21 +279,18 @@ def _daftar_hadir(write: _Writer, by: User, rapat: Musyawarah, dusun: dict[str, 
 
 def _records_gerokgak(write: _Writer, by: User, dusun: dict[str, Dusun], at: dt.datetime) -> None:
     """Two scored masalah from Desa Gerokgak, so the kecamatan admin has something to review there too."""
-    items = [
-        write.add(Pengkajian, DESA_GEROKGAK, by, at, jenis=JenisPengkajian.masalah, bidang_code="2.4",
-                  uraian="Air bersih sulit didapat saat kemarau",
-                  penyebab="Sumur warga kering; pipa belum sampai",
-                  potensi_tersedia="Mata air di perbukitan", usulan_tindakan="Perpipaan air bersih",
-                  dusun_id=dusun["Kaja Kangin"].id, kelompok_sumber="kelompok perempuan",
-                  lokasi="Banjar Dinas Kaja Kangin", **_scored((5, 5, 3, 4, 3))),
-        write.add(Pengkajian, DESA_GEROKGAK, by, at, jenis=JenisPengkajian.masalah, bidang_code="4.1",
-                  uraian="Hasil tangkapan nelayan menurun", penyebab="Terumbu karang rusak",
-                  potensi_tersedia="Kelompok nelayan dan pokmaswas",
-                  usulan_tindakan="Transplantasi terumbu karang",
-                  dusun_id=dusun["Kelod Kauh"].id, kelompok_sumber="nelayan",
-                  lokasi="Pantai Banjar Dinas Kelod Kauh", **_scored((3, 3, 4, 3, 2))),
-    ]
-    _rank(items)
+    write.add(Pengkajian, DESA_GEROKGAK, by, at, jenis=JenisPengkajian.masalah, bidang_code="2.4",
+              uraian="Air bersih sulit didapat saat kemarau",
+              penyebab="Sumur warga kering; pipa belum sampai",
+              potensi_tersedia="Mata air di perbukitan", usulan_tindakan="Perpipaan air bersih",
+              dusun_id=dusun["Kaja Kangin"].id, kelompok_sumber="kelompok perempuan",
+              lokasi="Banjar Dinas Kaja Kangin", **_scored((5, 5, 3, 4, 3)))
+    write.add(Pengkajian, DESA_GEROKGAK, by, at, jenis=JenisPengkajian.masalah, bidang_code="4.1",
+              uraian="Hasil tangkapan nelayan menurun", penyebab="Terumbu karang rusak",
+              potensi_tersedia="Kelompok nelayan dan pokmaswas",
+              usulan_tindakan="Transplantasi terumbu karang",
+              dusun_id=dusun["Kelod Kauh"].id, kelompok_sumber="nelayan",
+              lokasi="Pantai Banjar Dinas Kelod Kauh", **_scored((3, 3, 4, 3, 2)))
 
 
 def write_demo_logins(data_dir: Path, logins: list[Login]) -> Path:

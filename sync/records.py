@@ -62,7 +62,6 @@ class Scores(Fields):
     skor_pendapatan: Score | None | UnsetType = UNSET
     skor_sering: Score | None | UnsetType = UNSET
     skor_potensi: Score | None | UnsetType = UNSET
-    peringkat: Annotated[int, msgspec.Meta(ge=1, le=10_000)] | None | UnsetType = UNSET
 
 
 class DusunFields(Fields):

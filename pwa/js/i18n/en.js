@@ -134,6 +134,7 @@ export default {
   'score.skor_sering': 'Happens often',
   'score.skor_potensi': 'Local means to solve it',
   'score.none': 'Not scored yet.',
+  'score.total': 'Total score {total}.',
   'score.summary': 'Total score {total} — rank {rank} of {of}',
   'score.total_short': 'score {n}',
 

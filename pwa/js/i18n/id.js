@@ -134,6 +134,7 @@ export default {
   'score.skor_sering': 'Sering terjadi',
   'score.skor_potensi': 'Ada potensi untuk mengatasi',
   'score.none': 'Belum diskor.',
+  'score.total': 'Total skor {total}.',
   'score.summary': 'Total skor {total} — peringkat {rank} dari {of}',
   'score.total_short': 'skor {n}',
 
