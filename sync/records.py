@@ -1,8 +1,11 @@
 """The fields a client may send per table, with their types and limits: the typed half of the wire schema.
 
+The phone validates with the same types and limits: ``kader contract`` (sync/contract.py) writes them
+into pwa/js/contract.js; run it after changing anything here (tests/test_contract.py says when).
+
 Every field defaults to ``UNSET`` so a partial update says exactly which fields it changes. Fields the
 server owns (id, version, change_seq, timestamps, authorship, review state, conflict flag, computed
-totals) are not here and so are refused if sent.
+totals, and the rank, computed by sync/ranking.py) are not here and so are refused if sent.
 """
 
 from __future__ import annotations
