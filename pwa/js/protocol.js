@@ -122,6 +122,12 @@ export function wireTime(value) {
   return m[3] && m[3] !== '00' ? value : `${m[1]}:${m[2]}`;
 }
 
+// A time typed as text where the browser has no time input: "19.00" (the Indonesian way), "7:05".
+function readTime(text) {
+  const m = /^(\d{1,2})[.:](\d{2})(?:[.:](\d{2}))?$/.exec(text);
+  return m ? [m[1].padStart(2, '0'), m[2], m[3]].filter(Boolean).join(':') : text;
+}
+
 const INTEGER = /^-?\d+$/;
 const DECIMAL = /^-?\d+([.,]\d+)?$/; // a comma or a point before the decimals (2,5 or 2.5)
 
@@ -139,7 +145,7 @@ export function coerce(table, name, raw) {
   const text = String(raw).trim();
   if (f.type === 'integer') return INTEGER.test(text) ? Number(text) : raw;
   if (f.type === 'number') return DECIMAL.test(text) ? Number(text.replace(',', '.')) : raw;
-  if (f.type === 'time') return wireTime(text);
+  if (f.type === 'time') return wireTime(readTime(text));
   return raw;
 }
 

@@ -242,6 +242,40 @@ def test_the_apps_checks_agree_with_the_server_on_every_boundary(phones, app_on)
                          f"{differ[:20]}"
 
 
+INPUTS = [  # (table, field, what the input holds, the wire value)
+    ("musyawarah", "jam_mulai", "19:00", "19:00"),  # what <input type=time> gives
+    ("musyawarah", "jam_mulai", "07:30:15", "07:30:15"),
+    ("musyawarah", "jam_mulai", "19:00:00", "19:00"),
+    ("musyawarah", "jam_mulai", "19.00", "19:00"),  # typed where a browser has no time input
+    ("musyawarah", "jam_mulai", "7:05", "07:05"),
+    ("musyawarah", "jam_mulai", "", None),  # empty: null for a field that may be null
+    ("musyawarah", "tanggal", "", None),  # … and required where it may not (a form error)
+    ("musyawarah", "tempat", "", ""),  # empty text is ""
+    ("musyawarah", "keputusan", "", []),  # an empty list, one item per non-empty line
+    ("musyawarah", "keputusan", "Satu\n\n Dua ", ["Satu", "Dua"]),
+    ("usulan", "bidang_code", "", None),  # a code: null
+    ("usulan", "sumber_dana", "", None),
+    ("usulan", "volume", "2,5", 2.5),  # numbers as JSON numbers, a decimal comma or point
+    ("usulan", "volume", "250", 250),
+    ("usulan", "penerima_laki", " 96 ", 96),
+    ("usulan", "penerima_laki", "1.000", "1.000"),  # not read as 1: left as typed, a form error
+    ("usulan", "penerima_laki", "", None),
+]
+
+
+def test_form_input_becomes_the_documented_wire_value(phones, app_on) -> None:
+    """docs/sync-protocol.md, "Fields": what each input gives, and what an empty one becomes."""
+    phone = app_on(phones())
+    phone.open()
+    expect(phone.page.get_by_role("button", name="Masuk")).to_be_visible()
+    got = phone.page.evaluate("""async (inputs) => {
+        const { coerce } = await import('/js/protocol.js');
+        return inputs.map(([t, f, v]) => coerce(t, f, v));
+    }""", [[t, f, v] for t, f, v, _ in INPUTS])
+    assert [(t, f, v, type(g).__name__, g) for (t, f, v, _), g in zip(INPUTS, got, strict=True)] == [
+        (t, f, v, type(w).__name__, w) for t, f, v, w in INPUTS]
+
+
 # --- rank travels -------------------------------------------------------------------------------------------
 
 
