@@ -19,7 +19,7 @@ from server.scope import covers
 from sync.engine.sequence import allocate
 from sync.engine.tables import TABLE_OF, column_names, wire_value
 from sync.merge import same
-from sync.records import TABLES, score_total
+from sync.records import column_values, score_total
 from sync.vocabulary import Role
 
 
@@ -50,8 +50,7 @@ def door_client(door: str, key: int | str) -> uuid.UUID:
 
 def typed(table: str, wire: dict[str, Any]) -> dict[str, Any]:
     """Wire values (already validated) as the Python values the model columns take."""
-    parsed = msgspec.convert(wire, TABLES[table].fields)
-    return {k: _column_value(v) for k, v in msgspec.structs.asdict(parsed).items() if v is not msgspec.UNSET}
+    return {k: _column_value(v) for k, v in column_values(table, wire).items()}
 
 
 def _column_value(value: Any) -> Any:
