@@ -14,6 +14,7 @@ from server.auth.principal import Principal
 from server.errors import KaderError
 from server.models import Bidang, Dusun, Kehadiran, Musyawarah, Pengkajian, Usulan, Wilayah
 from sync.ranking import ranks
+from sync.records import SCORE_FIELDS
 from sync.vocabulary import JenisKelamin, JenisPengkajian, ReviewState
 
 
@@ -160,8 +161,8 @@ async def peringkat_masalah(db: AsyncSession, who: Principal, desa_code: str) ->
     p = Pengkajian
     rows = await db.execute(
         select(p.desa_code, p.deleted_at, p.jenis, p.uraian, p.penyebab, p.potensi_tersedia, p.usulan_tindakan,
-               p.bidang_code, Dusun.nama, Dusun.sebutan, p.kelompok_sumber, p.skor_dirasakan, p.skor_parah,
-               p.skor_pendapatan, p.skor_sering, p.skor_potensi, p.skor_total, p.review_state)
+               p.bidang_code, Dusun.nama, Dusun.sebutan, p.kelompok_sumber,
+               *(getattr(p, f) for f in SCORE_FIELDS), p.skor_total, p.review_state)
         .outerjoin(Dusun, Dusun.id == p.dusun_id)
         .where(*_listed(p, who, desa_code), p.jenis == JenisPengkajian.masalah)
         .order_by(*_by_score(p))
@@ -171,7 +172,7 @@ async def peringkat_masalah(db: AsyncSession, who: Principal, desa_code: str) ->
         peringkat=rank, uraian=r.uraian, penyebab=r.penyebab, potensi_tersedia=r.potensi_tersedia,
         usulan_tindakan=r.usulan_tindakan, bidang_code=r.bidang_code, dusun=dusun_name(r.nama, r.sebutan),
         kelompok_sumber=r.kelompok_sumber,
-        skor=(r.skor_dirasakan, r.skor_parah, r.skor_pendapatan, r.skor_sering, r.skor_potensi),
+        skor=tuple(getattr(r, f) for f in SCORE_FIELDS),  # type: ignore[arg-type]
         skor_total=r.skor_total, review_state=str(r.review_state),
     ) for r, rank in zip(rows, _ranks("pengkajian", rows), strict=True)]
 

@@ -19,7 +19,7 @@ from server.scope import covers
 from sync.engine.sequence import allocate
 from sync.engine.tables import TABLE_OF, column_names, wire_value
 from sync.merge import same
-from sync.records import column_values, score_total
+from sync.records import SCORE_FIELDS, column_values, score_total
 from sync.vocabulary import Role
 
 
@@ -213,8 +213,7 @@ def _derived(row: SyncedRow, values: dict[str, Any]) -> dict[str, Any]:
     """Fields the server computes from others: the total of the five scores."""
     if not hasattr(row, "skor_total") or not any(k.startswith("skor_") for k in values):
         return {}
-    merged = {k: values.get(k, getattr(row, k)) for k in ("skor_dirasakan", "skor_parah", "skor_pendapatan",
-                                                           "skor_sering", "skor_potensi")}
+    merged = {k: values.get(k, getattr(row, k)) for k in SCORE_FIELDS}
     return {"skor_total": score_total(merged)}
 
 
