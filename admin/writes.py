@@ -21,7 +21,6 @@ piccolo-admin's edit form posts every field of the row as text. Here that become
 from __future__ import annotations
 
 import json
-import re
 import uuid
 from dataclasses import dataclass, field
 from typing import Any
@@ -39,8 +38,6 @@ from sync.merge import changed_since, same
 from sync.protocol import Create, Delete, MutationResult, Update
 from sync.records import TABLES, to_wire
 from sync.vocabulary import ReviewState, Role
-
-_HHMM = re.compile(r"^\d{2}:\d{2}$")
 
 
 @dataclass
@@ -92,14 +89,12 @@ def form_values(table: str, body: dict[str, Any]) -> dict[str, Any]:
                     value = json.loads(value) if value.strip() else []
                 except ValueError:
                     raise KaderError("invalid_fields", f"{name}: bukan JSON yang sah.") from None
-            elif _HHMM.match(value) and any(isinstance(t, msgspec.inspect.TimeType) for t in options):
-                value += ":00"
         given[name] = value
     try:
         parsed = msgspec.convert(given, TABLES[table].fields, strict=False)
     except msgspec.ValidationError as e:
         raise KaderError("invalid_fields", str(e)) from None
-    return to_wire(msgspec.structs.asdict(parsed))
+    return to_wire(table, msgspec.structs.asdict(parsed))
 
 
 def _model(table: str) -> Any:

@@ -86,7 +86,7 @@ async def create_dusun(db: AsyncSession, who: Principal, desa_code: str, data: D
     record_id = data.id or uuid.uuid4()
     if await db.get(Dusun, record_id) is not None:
         raise KaderError("conflict", f"Dusun {record_id} sudah ada.")
-    changes = {"sebutan": "Dusun", **to_wire(msgspec.structs.asdict(data)), "desa_code": desa_code}
+    changes = {"sebutan": "Dusun", **to_wire("dusun", msgspec.structs.asdict(data)), "desa_code": desa_code}
     changes.pop("id")
     if data.desa_code not in (msgspec.UNSET, desa_code):
         raise KaderError("invalid_fields", "desa_code harus desa pada alamat ini.")

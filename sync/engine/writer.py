@@ -20,7 +20,7 @@ from server.scope import covers
 from sync.engine.sequence import allocate
 from sync.engine.tables import TABLE_OF, PendingRow, column_names, model_of, wire_value
 from sync.merge import same
-from sync.records import SCORE_FIELDS, TABLES, score_total
+from sync.records import SCORE_FIELDS, column_values, score_total
 from sync.vocabulary import Role
 
 
@@ -51,8 +51,7 @@ def door_client(door: str, key: int | str) -> uuid.UUID:
 
 def typed(table: str, wire: dict[str, Any]) -> dict[str, Any]:
     """Wire values (already validated) as the Python values the model columns take."""
-    parsed = msgspec.convert(wire, TABLES[table].fields)
-    return {k: _column_value(v) for k, v in msgspec.structs.asdict(parsed).items() if v is not msgspec.UNSET}
+    return {k: _column_value(v) for k, v in column_values(table, wire).items()}
 
 
 def _column_value(value: Any) -> Any:

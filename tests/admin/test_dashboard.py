@@ -61,8 +61,8 @@ class World:
         self.u = [uuid.uuid4() for _ in range(3)]
         self.p, self.m = uuid.uuid4(), uuid.uuid4()
         results = self.kader.push(
-            *[mutation("create", "usulan", u, {"kegiatan": f"Usulan {i}", "biaya": 1_000_000 * (i + 1),
-                                               "peringkat": i + 1}) for i, u in enumerate(self.u)],
+            *[mutation("create", "usulan", u, {"kegiatan": f"Usulan {i}", "biaya": 1_000_000 * (i + 1)})
+              for i, u in enumerate(self.u)],
             mutation("create", "pengkajian", self.p, {"jenis": "masalah", "uraian": "Abrasi pantai"}),
             mutation("create", "musyawarah", self.m, {"jenis": "musyawarah_dusun", "tanggal": "2026-09-01"}),
         )

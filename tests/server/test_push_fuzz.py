@@ -193,7 +193,7 @@ _KNOWN_FIELDS = {"jenis", "uraian", "kegiatan", "tanggal", "bidang_code", "penye
                  "penerima_laki", "penerima_perempuan", "penerima_artm", "sumber_dana", "pola_pelaksanaan",
                  "sdgs_desa", "catatan", "kelompok", "jam_mulai", "jam_selesai", "tempat", "pimpinan", "notulis",
                  "pimpinan_unsur", "narasumber", "agenda", "notulen", "keputusan", "foto", "skor_dirasakan",
-                 "skor_parah", "skor_pendapatan", "skor_sering", "skor_potensi", "peringkat"}
+                 "skor_parah", "skor_pendapatan", "skor_sering", "skor_potensi"}
 
 
 @st.composite
