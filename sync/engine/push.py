@@ -9,11 +9,12 @@ import uuid
 from typing import Any
 
 import msgspec
-from sqlalchemy import case, insert, select
+from sqlalchemy import case, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from server.db.bulk import insert_rows
 from server.db.types import utcnow
 from server.models import Conflict, History, ProcessedMutation, SyncClient, Wilayah
 from sync.engine.batch import BatchReads, read_batch
@@ -88,7 +89,7 @@ async def _store_answers(db: AsyncSession, answers: list[dict[str, Any]]) -> Non
     Without flushing the rows the batch changed: they are written once, numbered, in ``Writer.finish``."""
     if answers:
         with db.no_autoflush:
-            await db.execute(insert(ProcessedMutation.__table__), answers)
+            await insert_rows(db, ProcessedMutation.__table__, answers)
 
 
 class _Partial(Exception):

@@ -11,9 +11,10 @@ from dataclasses import dataclass
 from typing import Any
 
 import msgspec
-from sqlalchemy import insert, inspect, select
+from sqlalchemy import inspect, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from server.db.bulk import insert_rows
 from server.db.types import utcnow
 from server.models import Base, History, SyncedRow
 from server.scope import covers
@@ -177,7 +178,7 @@ class Writer:
         await self.db.flush()
         entries = self._number(await allocate(self.db, len(self._pending)))
         await self.db.flush()
-        await self.db.execute(insert(History.__table__), entries)
+        await insert_rows(self.db, History.__table__, entries)
 
     async def _finish_batch(self) -> None:
         """A push batch: every check is done and nothing is written yet, so the numbers are taken first and
@@ -191,9 +192,9 @@ class Writer:
             for row in created:
                 by_table.setdefault(row.model, []).append(vars(row))
             for model in sorted(by_table, key=_TABLE_ORDER.__getitem__):
-                await self.db.execute(insert(model.__table__), by_table[model])
+                await insert_rows(self.db, model.__table__, by_table[model])
         await self.db.flush()
-        await self.db.execute(insert(History.__table__), entries)
+        await insert_rows(self.db, History.__table__, entries)
 
     def _number(self, seqs: range) -> list[dict[str, Any]]:
         """Give each pending change its number; returns their history entries."""
