@@ -15,7 +15,7 @@ from server.db.types import utcnow
 from server.models import Bidang, SyncClient, SyncMeta, Wilayah
 from server.scope import within
 from sync.engine.tables import PULLED, column_names, wire_row
-from sync.engine.timeline import current as current_timeline
+from sync.engine.timeline import from_meta, read_meta
 from sync.engine.writer import Actor
 from sync.protocol import Change, PullResponse, Reference
 
@@ -65,9 +65,10 @@ async def pull(db: AsyncSession, actor: Actor, cursor: str | None, limit: int) -
     # skipped by the cursor. SQLite's transaction is one snapshot already.
     if db.bind.dialect.name == "postgresql":
         await db.connection(execution_options={"isolation_level": "REPEATABLE READ"})
-    timeline = await current_timeline(db)
+    meta = await read_meta(db, "database_id", "ancestors", "purged_through")  # one statement for both
+    timeline = from_meta(meta)
     after, made_under = parse_cursor(cursor, actor.scope, timeline.database_id)
-    purged = await purged_through(db)
+    purged = int(meta.get("purged_through") or 0)
     # Only a purge since the cursor was made can have removed deletions it has not seen: a pull that
     # began after the purge never held those records, however low its cursor is while it pages.
     if 0 < after < purged and made_under < purged:
