@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from server.db.types import utcnow
 from server.models import Bidang, SyncClient, SyncMeta, Wilayah
 from server.scope import within
-from sync.engine.tables import PULLED, column_names, wire_row
+from sync.engine.tables import PULLED, column_names, wire_record
 from sync.engine.timeline import from_meta, read_meta
 from sync.engine.writer import Actor
 from sync.protocol import Change, PullResponse, Reference
@@ -79,7 +79,8 @@ async def pull(db: AsyncSession, actor: Actor, cursor: str | None, limit: int) -
     numbers = (await db.execute(_page_numbers(actor.scope), {"after": after, "n": limit + 1})).all()
     page, has_more = numbers[:limit], len(numbers) > limit
     # Step 3: the page's rows, from each table that has some: exactly those numbered (after, last], read
-    # with Core and turned into wire values without ORM objects; then in change order.
+    # with Core and put in the answer as they are (structs msgspec writes), without ORM objects or dicts;
+    # then in change order.
     by_seq: dict[int, Change] = {}
     if page:
         last = page[-1][1]
@@ -91,11 +92,10 @@ async def pull(db: AsyncSession, actor: Actor, cursor: str | None, limit: int) -
                                     .where(within(table.c.desa_code, actor.scope),
                                            table.c.change_seq > after, table.c.change_seq <= last))
             for values in rows:
-                row = wire_row(columns, values)
-                deleted = row["deleted_at"] is not None
-                by_seq[row["change_seq"]] = Change(table=name, record_id=values.id, change_seq=row["change_seq"],
-                                                   version=row["version"], deleted=deleted,
-                                                   row=None if deleted else row)
+                deleted = values.deleted_at is not None
+                by_seq[values.change_seq] = Change(table=name, record_id=values.id, change_seq=values.change_seq,
+                                                   version=values.version, deleted=deleted,
+                                                   row=None if deleted else wire_record(model, values))
     changes = [by_seq[seq] for _, seq in page]
     next_seq = page[-1][1] if page else after
     reference = await _reference(db, actor) if after == 0 else None
