@@ -376,7 +376,7 @@ def test_a_server_killed_mid_push_leaves_nothing_half_written_and_the_retry_stor
         else:
             sender.start()
             wait_until(lambda: sqlite_writer_active(db_url), "the push to open its write transaction", timeout=10)
-            time.sleep(0.2)  # a 400-mutation push takes over a second here: land inside it
+            time.sleep(0.02)  # a 400-mutation push holds the write lock for some 50-300 ms here: land inside it
             doomed.process.kill()
             doomed.process.wait(10)
         sender.join(30)
