@@ -8,6 +8,7 @@ totals) are not here and so are refused if sent.
 from __future__ import annotations
 
 import datetime as dt
+import re
 import uuid
 from typing import Annotated, Any
 
@@ -174,7 +175,31 @@ SCORE_FIELDS = ("skor_dirasakan", "skor_parah", "skor_pendapatan", "skor_sering"
 
 
 class FieldError(ValueError):
-    """A mutation's ``changes`` do not fit the table: carries a plain-words reason."""
+    """A mutation's ``changes`` do not fit the table: carries a plain-words reason and, when one field is
+    to blame, its name and what is wrong with it (``problem``: ``required``, ``too_long``, ``range``,
+    ``type`` or ``unknown``), from which a phone says it in the cadre's words."""
+
+    def __init__(self, reason: str, field: str | None = None, problem: str | None = None) -> None:
+        super().__init__(reason)
+        self.field, self.problem = field, problem
+
+    @classmethod
+    def of(cls, e: msgspec.ValidationError) -> FieldError:
+        """Reads the field and the problem out of msgspec's message ("… - at `$.tempat`"): msgspec keeps
+        them in no attribute, and its wording is stable across its versions."""
+        text = str(e)
+        path = re.search(r"at `\$\.(\w+)", text) or re.search(r"unknown field `([^`]+)`", text)
+        if "unknown field" in text:
+            problem = "unknown"
+        elif "length >=" in text or "got `null`" in text:
+            problem = "required"
+        elif "length <=" in text:
+            problem = "too_long"
+        elif re.search(r"Expected `(int|float)[^`]*` [<>]=", text):
+            problem = "range"
+        else:
+            problem = "type"
+        return cls(text, path.group(1) if path else None, problem if path else None)
 
 
 def parse_changes(table: str, changes: dict[str, Any]) -> dict[str, Any]:
@@ -185,12 +210,13 @@ def parse_changes(table: str, changes: dict[str, Any]) -> dict[str, Any]:
     try:
         parsed = msgspec.convert(changes, spec.fields)
     except msgspec.ValidationError as e:
-        raise FieldError(str(e)) from None
+        raise FieldError.of(e) from None
     values = to_wire(msgspec.structs.asdict(parsed))
     # PostgreSQL text cannot hold U+0000 (SQLite can): refused on both, so one mutation is refused alike
     # everywhere instead of failing the whole push on PostgreSQL.
     if _holds_nul(values):
-        raise FieldError("text may not contain the NUL character (U+0000)")
+        raise FieldError("text may not contain the NUL character (U+0000)",
+                         next(k for k, v in values.items() if _holds_nul(v)), "type")
     return values
 
 

@@ -32,8 +32,8 @@ class SyncController(Controller):
     @get("/pull", operation_id="pull", summary="Changes after a cursor, within the caller's scope")
     async def pull(self, request: Caller, db: DB, cursor: FromQuery[str | None] = None, limit: FromQuery[int] = 200,
                    protocol_version: FromQuery[int] = PROTOCOL_VERSION,
-                   client_id: FromQuery[uuid.UUID | None] = None) -> PullResponse:
-        return await service.pull(db, request.user, cursor, limit, protocol_version, client_id)
+                   client_id: FromQuery[uuid.UUID | None] = None, estimate: FromQuery[bool] = False) -> PullResponse:
+        return await service.pull(db, request.user, cursor, limit, protocol_version, client_id, estimate)
 
     @post("/conflicts/{conflict_id:uuid}/resolve", operation_id="resolveConflict", status_code=200,
           summary="Settle a conflict field by field (mine, theirs or an edited value)")

@@ -74,7 +74,7 @@ async def push(db: AsyncSession, who: Principal, body: bytes) -> PushResponse:
 
 
 async def pull(db: AsyncSession, who: Principal, cursor: str | None, limit: int,
-               protocol_version: int, client_id: uuid.UUID | None = None) -> PullResponse:
+               protocol_version: int, client_id: uuid.UUID | None = None, estimate: bool = False) -> PullResponse:
     if protocol_version not in SUPPORTED_PROTOCOLS:
         raise KaderError("update_required", f"Perbarui aplikasi dulu: protocol_version {protocol_version} "
                          "is not accepted.")
@@ -85,7 +85,7 @@ async def pull(db: AsyncSession, who: Principal, cursor: str | None, limit: int,
         # skipped by the cursor.
         await db.connection(execution_options={"isolation_level": "REPEATABLE READ"})
     try:
-        page = await pull_engine.pull(db, actor_for(who), cursor, limit)
+        page = await pull_engine.pull(db, actor_for(who), cursor, limit, estimate)
     except pull_engine.DatabaseReplaced as e:
         raise KaderError("database_replaced", f"Sinkron ulang dari awal: {e}. Push again every mutation "
                          "sent to the old database (same mutation_id and origin), then pull from the start.") from None

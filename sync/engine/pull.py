@@ -6,7 +6,7 @@ import heapq
 import uuid
 from typing import NamedTuple
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -58,7 +58,8 @@ async def purged_through(db: AsyncSession) -> int:
     return int(value) if value else 0
 
 
-async def pull(db: AsyncSession, actor: Actor, cursor: str | None, limit: int) -> PullResponse:
+async def pull(db: AsyncSession, actor: Actor, cursor: str | None, limit: int,
+               estimate: bool = False) -> PullResponse:
     # Step 1: one snapshot for the whole page (PostgreSQL runs this in REPEATABLE READ; see the route).
     timeline = await current_timeline(db)
     after, made_under = parse_cursor(cursor, actor.scope, timeline.database_id)
@@ -86,8 +87,19 @@ async def pull(db: AsyncSession, actor: Actor, cursor: str | None, limit: int) -
     next_seq = page[-1].change_seq if page else after
     reference = await _reference(db, actor) if after == 0 else None
     next_cursor = make_cursor(next_seq, actor.scope, timeline.database_id, max(purged, made_under))
-    return PullResponse(changes=changes, next_cursor=next_cursor,
-                        has_more=has_more, reference=reference, database_id=timeline.database_id)
+    # Counted only when asked and more follows: a pull that fits one page (most of them) costs nothing more.
+    remaining = await _remaining(db, actor, next_seq) if estimate and has_more else None
+    return PullResponse(changes=changes, next_cursor=next_cursor, has_more=has_more, reference=reference,
+                        database_id=timeline.database_id, remaining=remaining)
+
+
+async def _remaining(db: AsyncSession, actor: Actor, after: int) -> int:
+    """How many rows of the caller's scope changed after ``after``: the changes still to come."""
+    total = 0
+    for model in PULLED.values():
+        total += await db.scalar(select(func.count()).select_from(model)
+                                 .where(model.change_seq > after, within(model.desa_code, actor.scope))) or 0
+    return total
 
 
 async def note_pull(db: AsyncSession, actor: Actor, device_id: int | None) -> None:

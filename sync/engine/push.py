@@ -44,8 +44,11 @@ class ClientMismatch(Exception):
 
 
 class Rejected(Exception):
-    def __init__(self, code: str, reason: str) -> None:
-        self.code, self.reason = code, reason
+    """A mutation refused: its ``error_code``, the developers' ``reason``, and the field to blame (with
+    what is wrong with it) when one is."""
+
+    def __init__(self, code: str, reason: str, field: str | None = None, problem: str | None = None) -> None:
+        self.code, self.reason, self.field, self.problem = code, reason, field, problem
 
 
 async def push(db: AsyncSession, actor: Actor, request: PushRequest, device_id: int | None) -> PushResponse:
@@ -103,7 +106,7 @@ async def _apply_all(db: AsyncSession, writer: Writer, client_id: uuid.UUID, mut
             except Rejected as r:
                 if writer.mark() != mark:
                     raise _Partial from None
-                result = _rejected(mutation, r.code, r.reason)
+                result = _rejected(mutation, r)
         done[mutation.mutation_id] = msgspec.to_builtins(result)
         db.add(ProcessedMutation(mutation_id=mutation.mutation_id, client_id=client_id, seq=mutation.seq,
                                  result=done[mutation.mutation_id], created_at=now))
@@ -138,15 +141,16 @@ async def _apply_isolated(db: AsyncSession, writer: Writer, mutation: Mutation) 
             return await apply_mutation(db, writer, mutation)
     except Rejected as r:
         writer.rollback_to(mark)
-        return _rejected(mutation, r.code, r.reason)
+        return _rejected(mutation, r)
     except IntegrityError as e:
         writer.rollback_to(mark)
-        return _rejected(mutation, "integrity", f"the database refused it: {str(e.orig).splitlines()[0][:200]}")
+        return _rejected(mutation, Rejected("integrity",
+                                            f"the database refused it: {str(e.orig).splitlines()[0][:200]}"))
 
 
-def _rejected(m: Mutation, code: str, reason: str) -> MutationResult:
-    return MutationResult(mutation_id=m.mutation_id, record_id=m.record_id, status="rejected", error_code=code,
-                          reason=reason)
+def _rejected(m: Mutation, r: Rejected) -> MutationResult:
+    return MutationResult(mutation_id=m.mutation_id, record_id=m.record_id, status="rejected", error_code=r.code,
+                          reason=r.reason, field=r.field, problem=r.problem)
 
 
 async def apply_mutation(db: AsyncSession, writer: Writer, m: Mutation,
@@ -162,7 +166,7 @@ async def apply_mutation(db: AsyncSession, writer: Writer, m: Mutation,
     try:
         values = parse_changes(m.table, m.changes)
     except FieldError as e:
-        raise Rejected("invalid_fields", str(e)) from None
+        raise Rejected("invalid_fields", str(e), e.field, e.problem) from None
     model = MODELS[m.table]
     row = await writer.load(model, m.record_id)
     if row is not None and not actor.covers(row.desa_code):
@@ -173,7 +177,7 @@ async def apply_mutation(db: AsyncSession, writer: Writer, m: Mutation,
     if row is None:
         raise Rejected("not_found", f"{m.table} {m.record_id} does not exist on the server")
     if "desa_code" in values and values.pop("desa_code") != row.desa_code:
-        raise Rejected("immutable_field", "desa_code cannot change; create the record in the other desa")
+        raise Rejected("immutable_field", "desa_code cannot change; create the record in the other desa", "desa_code")
     if isinstance(m, Delete):
         return await _delete(db, writer, m, row)
     base = 1 if isinstance(m, Create) else m.base_version  # a re-sent create: its base is the first version
@@ -187,16 +191,16 @@ async def _create(db: AsyncSession, writer: Writer, m: Create, values: dict[str,
     actor = writer.actor
     desa_code = values.pop("desa_code", None) or (actor.scope if actor.role == Role.kader else None)
     if desa_code is None:
-        raise Rejected("missing_fields", "desa_code is required when an admin creates a record")
+        raise Rejected("missing_fields", "desa_code is required when an admin creates a record", "desa_code")
     if not actor.covers(desa_code):
         raise Rejected("out_of_scope", f"desa {desa_code} is outside the region of this account")
     level = (await reads.desa_level(db, desa_code) if reads is not None
              else await db.scalar(select(Wilayah.level).where(Wilayah.code == desa_code)))
     if level != 4:
-        raise Rejected("invalid_reference", f"desa {desa_code} is not a known desa")
+        raise Rejected("invalid_reference", f"desa {desa_code} is not a known desa", "desa_code")
     missing = sorted(TABLES[m.table].required - values.keys())
     if missing:
-        raise Rejected("missing_fields", f"required on create: {', '.join(missing)}")
+        raise Rejected("missing_fields", f"required on create: {', '.join(missing)}", missing[0])
     await _check_references(db, m.table, desa_code, values, reads)
     row = await writer.create(MODELS[m.table], m.record_id, desa_code, typed(m.table, values),
                               mutation_id=m.mutation_id)
@@ -297,13 +301,14 @@ async def _check_references(db: AsyncSession, table: str, desa_code: str, values
         found = (await reads.owner(db, target, uuid.UUID(str(ref))) if reads is not None
                  else await db.scalar(select(model.desa_code).where(model.id == uuid.UUID(str(ref)))))
         if found != desa_code:
-            raise Rejected("invalid_reference", f"{name}: {target} {ref} does not exist in desa {desa_code}")
+            raise Rejected("invalid_reference", f"{name}: {target} {ref} does not exist in desa {desa_code}", name)
     if table == "komentar" and "record_table" in values:
         target = values["record_table"]
         if target not in MODELS or target == "komentar":
-            raise Rejected("invalid_fields", f"record_table: cannot comment on {target!r}")
+            raise Rejected("invalid_fields", f"record_table: cannot comment on {target!r}", "record_table", "type")
         model, record_id = MODELS[target], uuid.UUID(str(values["record_id"]))
         found = (await reads.owner(db, target, record_id) if reads is not None
                  else await db.scalar(select(model.desa_code).where(model.id == record_id)))
         if found != desa_code:
-            raise Rejected("invalid_reference", f"record_id: {target} {values['record_id']} not in desa {desa_code}")
+            raise Rejected("invalid_reference", f"record_id: {target} {values['record_id']} not in desa {desa_code}",
+                           "record_id")
