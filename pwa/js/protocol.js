@@ -76,6 +76,17 @@ export const TABLES = {
   },
 };
 
+// Fields naming another record, and its table (sync/records.py, TableSpec.references): the server
+// refuses a mutation naming a record it does not have, so the phone holds one until that record is
+// taken (db.js planOutbox). A komentar names its record by record_table (null here) and record_id.
+export const REFERENCES = {
+  pengkajian: { dusun_id: 'dusun' },
+  musyawarah: { dusun_id: 'dusun' },
+  kehadiran: { musyawarah_id: 'musyawarah', dusun_id: 'dusun' },
+  usulan: { musyawarah_id: 'musyawarah', pengkajian_id: 'pengkajian', dusun_id: 'dusun' },
+  komentar: { record_id: null },
+};
+
 // Tables a cadre's phone only reads (kept by the kecamatan), and the server's conflict records.
 export const READ_ONLY_TABLES = ['dusun', 'kader', 'conflicts'];
 export const REVIEWED_TABLES = ['pengkajian', 'musyawarah', 'usulan'];

@@ -5,9 +5,13 @@ export const VERSION = '0.2.0';
 
 // Layout of the mutations this version writes into the outbox (db.js stores it with each one).
 export const OUTBOX_SCHEMA = 1;
+// Layout of a mutation the server refused: kept, marked `refused`, until she fixes or discards it. A
+// version that does not know it would send it again and drop it when refused again, so one never
+// takes over an outbox holding one (ordinary mutations stay layout 1, readable by older versions).
+export const REFUSED_SCHEMA = 2;
 // Layouts this version can still read and push. A version that cannot read what the old one left
 // unsent must never take over (sw.js refuses to install; sw-bridge.js asks again before updating).
-export const READS_OUTBOX = [1];
+export const READS_OUTBOX = [1, 2];
 
 export const CACHE_PREFIX = 'kader-shell-';
 export const CACHE_NAME = CACHE_PREFIX + VERSION;
@@ -29,6 +33,7 @@ export const PRECACHE = [
   '/js/sw-bridge.js',
   '/js/sw-cache.js',
   '/js/photo.js',
+  '/js/reasons.js',
   '/js/i18n/index.js',
   '/js/i18n/id.js',
   '/js/i18n/en.js',
@@ -36,5 +41,6 @@ export const PRECACHE = [
   '/js/screens/records.js',
   '/js/screens/musyawarah.js',
   '/js/screens/conflicts.js',
+  '/js/screens/attention.js',
   '/js/screens/settings.js',
 ];

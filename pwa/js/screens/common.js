@@ -4,6 +4,7 @@
 import * as db from '../db.js';
 import { formatNumber, formatTime, label, t } from '../i18n/index.js';
 import { coerce, scoreTotal } from '../protocol.js';
+import { heldText, refusalText } from '../reasons.js';
 import { badge, h, select } from '../ui.js';
 
 export const PAGE = 50; // rows drawn at once: a list of 10,000 must still open at once on a cheap phone
@@ -58,7 +59,7 @@ export function recordRow(kind, rec, { title, sub, rank, total }) {
         total !== null && total !== undefined ? h('span', { class: 'mark' }, t('score.total_short', { n: total })) : null,
         rec.pending ? h('span', { class: 'mark pending' }, t('mark.unsent')) : null,
         rec.row.has_conflict ? h('span', { class: 'mark conflict' }, t('mark.conflict')) : null,
-        rec.rejected ? h('span', { class: 'mark rejected' }, t('mark.rejected')) : null)));
+        rec.refused ? h('span', { class: 'mark rejected' }, t('mark.rejected')) : null)));
 }
 
 // A list that draws PAGE rows, with a button for more.
@@ -85,14 +86,21 @@ export async function reviewBox(table, rec) {
     .sort((a, b) => String(a.row.created_at).localeCompare(String(b.row.created_at)));
   const state = stateOf(rec);
   const note = rec.row.review_note;
-  return h('section', { class: `review state-${state}`, 'data-testid': 'review' },
+  const held = (await db.outboxState()).held.find((x) => x.table === table && x.id === rec.id);
+  const refused = rec.refused ? refusalText(rec.refused) : null;
+  return h('section', { class: `review state-${state}`, 'data-testid': 'review',
+    // the form marks this field too (app.js), where she fixes it
+    'data-refused-field': rec.refused?.field ?? null, 'data-refused-text': refused },
     h('p', {}, t('review.state'), ' ', badge(state)),
     note ? h('p', { class: 'note', 'data-testid': 'review-note' }, h('strong', {}, t('review.note')), ' ', note) : null,
     state === 'perlu_perbaikan' ? h('p', { class: 'hint' }, t('review.fix_hint')) : null,
     state === 'diverifikasi' ? h('p', { class: 'hint' }, t('review.verified_hint')) : null,
     rec.pending ? h('p', { class: 'hint pending' }, t('review.pending', { n: rec.pending })) : null,
     rec.row.has_conflict ? h('p', {}, h('a', { href: '#/konflik' }, t('review.conflict'))) : null,
-    rec.rejected ? h('p', { class: 'error' }, t('review.rejected', { reason: rec.rejected.reason || rec.rejected.code })) : null,
+    refused ? h('p', { class: 'error', 'data-testid': 'refused-reason' }, t('review.rejected', { reason: refused }), ' ',
+      h('a', { href: '#/perlu' }, t('nav.perlu'))) : null,
+    held ? h('p', { class: 'hint', 'data-testid': 'held-reason' }, heldText(held.root.slice(0, held.root.indexOf('/'))), ' ',
+      h('a', { href: '#/perlu' }, t('nav.perlu'))) : null,
     comments.length ? h('div', { class: 'comments' }, h('h3', {}, t('review.comments')),
       comments.map((c) => h('p', { class: 'comment' }, h('small', {}, formatTime(Date.parse(c.row.created_at))), ' ', c.row.isi)))
       : null);

@@ -50,7 +50,7 @@ export async function saveForm(form, table, id, rec, values, extra = {}, attachm
     return false;
   }
   markClean();
-  if (!Object.keys(changes).length) return 'unchanged';
+  if (!Object.keys(changes).length && !rec?.refused) return 'unchanged'; // saving a refused record sends it again
   await db.saveRecord(table, id, changes, attachments);
   app.saved();
   return 'saved';
@@ -232,7 +232,7 @@ export async function searchScreen(el, _rest, params) {
     if (f.kind && kind !== f.kind) return false;
     if (f.dusun && rec.row.dusun_id !== f.dusun) return false;
     if (f.state === 'pending' ? !rec.pending : f.state === 'conflict' ? !rec.row.has_conflict
-      : f.state === 'rejected' ? !rec.rejected : f.state && stateOf(rec) !== f.state) return false;
+      : f.state === 'rejected' ? !rec.refused : f.state && stateOf(rec) !== f.state) return false;
     if (f.q) {
       const text = Object.values(rec.row).filter((v) => typeof v === 'string').join(' ').toLowerCase();
       if (!text.includes(f.q.toLowerCase())) return false;
