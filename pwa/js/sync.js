@@ -254,7 +254,7 @@ async function pullAll(token) {
     if (cursor) query.set('cursor', cursor);
     if (pageNo === 0 || !cursor) query.set('estimate', 'true');
     pageNo += 1;
-    if (pageNo > 1) setStatus({ progress: { phase: 'pull', k: pageNo, of: about && Math.max(about, pageNo) } });
+    setStatus({ progress: { phase: 'pull', k: pageNo, of: about && Math.max(about, pageNo) } });
     let page;
     try {
       page = await api(`/api/sync/pull?${query}`, { token });

@@ -23,7 +23,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.conftest import LiveServer, Store, start_server, stop_server
+from tests.conftest import DESA_PEJARAKAN, LiveServer, Store, start_server, stop_server
 from tests.pwa.conftest import App, off_loop
 from tests.pwa.pages import attend, big_photo, new_musyawarah, save
 from tests.pwa.test_update import REPO_PWA
@@ -759,3 +759,49 @@ def test_refusals_left_by_the_old_app_come_back_as_refused_and_held_and_arrive_o
     assert rows["usulan"][usulan]["musyawarah_id"] == musy
     assert sorted(a["status"] for a in answers(store, kader[0])) == ["applied"] * (1 + 6)  # the office's, hers
     assert phone.errors == []
+
+
+# ---- a sync that takes more than a moment says how far it has come ----------------------------------
+
+PROGRESS = """() => {
+    window.__progress = [];
+    document.addEventListener('DOMContentLoaded', () => {
+        const bar = document.getElementById('status');
+        new MutationObserver(() => {
+            const line = bar.querySelector('[data-error]');
+            const text = line && !line.hidden ? line.textContent : null;
+            if (text && text !== window.__progress.at(-1)) window.__progress.push(text);
+        }).observe(bar, { childList: true, subtree: true, characterData: true, attributes: true });
+    });
+}"""
+
+
+def test_a_long_sync_says_how_far_it_has_come(phones, server: LiveServer, store: Store, kader,
+                                              tmp_path: Path) -> None:
+    # A desa of its own with 1,050 usulan: a new phone pulls them in three pages of 500.
+    pejarakan = off_loop(store.user, "kader", DESA_PEJARAKAN)
+    office = Device(server, server.login(*pejarakan, device="HP lain"))
+    made = [{"op": "create", "mutation_id": str(uuid.uuid4()), "seq": n + 1, "table": "usulan",
+             "record_id": str(uuid.uuid4()), "changes": {"kegiatan": f"Usulan lama {n}"}} for n in range(1050)]
+    for start in range(0, len(made), 500):
+        assert {r["status"] for r in office.push(*made[start:start + 500])} == {"applied"}
+    phone = App(phones(), server)
+    phone.context.add_init_script(script=f"({PROGRESS})()")
+    phone.login(*pejarakan)
+    seen = phone.page.evaluate("window.__progress")
+    assert "Menerima halaman 2 dari sekitar 3…" in seen and "Menerima halaman 3 dari sekitar 3…" in seen, seen
+
+    # Sending: the changes answered of those that can go, then each photo with its size.
+    sender = App(phones(), server)
+    sender.context.add_init_script(script=f"({PROGRESS})()")
+    sender.login(*kader)
+    # Online, so the page syncs by itself after each save (offline, the service worker could do it).
+    new_musyawarah(sender.page, f"Balai Banjar {uuid.uuid4().hex[:6]}", photo=photo(tmp_path))
+    attend(sender.page, [("Ni Wayan Sukerti", "P"), ("I Ketut Darma", "L")])
+    sync_now(sender)
+    sender.expect_unsent(0)
+    seen = sender.page.evaluate("window.__progress")
+    sending = [s for s in seen if re.fullmatch(r"Mengirim (\d+) dari (\d+) perubahan…", s)]
+    assert "Mengirim 0 dari 1 perubahan…" in sending or "Mengirim 0 dari 3 perubahan…" in sending, seen
+    assert [s for s in seen if re.fullmatch(r"Foto 1 dari 1 \(\d+ KB\)…", s)], seen
+    assert phone.errors == [] and sender.errors == []
