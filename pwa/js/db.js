@@ -289,6 +289,13 @@ export async function deleteRecord(table, id) {
   return tx(['records', 'outbox', 'meta'], 'readwrite', async (s) => {
     const rec = await req(s.records.get([table, id]));
     if (!rec) return null;
+    // A record whose create the server refused is on this phone only: deleting it needs no message.
+    const queued = await req(s.outbox.index('by_rec').getAll([table, id]));
+    if (!onServer(rec) && queued.some((m) => m.op === 'create' && m.refused)) {
+      for (const m of queued) s.outbox.delete(m.seq);
+      s.records.delete([table, id]);
+      return null;
+    }
     const seq = ((await req(s.meta.get('seq'))) || 0) + 1;
     s.meta.put(seq, 'seq');
     const m = { seq, mutation_id: uuidv7(), table, record_id: id, op: 'delete', base_version: rec.version,
