@@ -24,7 +24,12 @@ import schemathesis
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 from schemathesis.checks import not_a_server_error
-from schemathesis.specs.openapi.checks import response_schema_conformance
+from schemathesis.specs.openapi.checks import (
+    content_type_conformance,
+    response_headers_conformance,
+    response_schema_conformance,
+    status_code_conformance,
+)
 
 from server.app import create_app
 from server.errors import CATALOGUE
@@ -65,7 +70,10 @@ def problem_details_with_code(ctx: schemathesis.CheckContext, response: schemath
     return True
 
 
-CHECKS = [not_a_server_error, problem_details_with_code, response_schema_conformance]
+# Every answer fits the document: a documented status, a documented media type, documented headers and
+# a body that validates against the schema of that status (problem details included).
+CHECKS = [not_a_server_error, problem_details_with_code, status_code_conformance, content_type_conformance,
+          response_headers_conformance, response_schema_conformance]
 
 
 @pytest.fixture(scope="module")
