@@ -50,7 +50,7 @@ def problem_schema() -> dict[str, Any]:
             "title": {"type": "string", "description": "The code's title (English, for developers)"},
             "status": {"type": "integer", "description": "The HTTP status, repeated"},
             "detail": {"type": "string"},
-            "code": {"enum": sorted(CATALOGUE), "description": "The error's code from the catalogue"},
+            "code": {"type": "string", "enum": sorted(CATALOGUE), "description": "The error's code from the catalogue"},
             "errors": {"type": "array", "items": {"type": "object"}},
         },
         "required": ["type", "title", "status", "detail", "code"],
@@ -58,12 +58,14 @@ def problem_schema() -> dict[str, Any]:
 
 
 def status_schema(status: int) -> dict[str, Any]:
-    """``Problem`` with this status and its codes."""
-    narrowed: dict[str, Any] = {"status": {"const": status}}
+    """``Problem`` with this status and its codes (whole, not as ``allOf``: client generators merge
+    ``integer`` and a constant badly)."""
+    schema = problem_schema()
+    schema["title"], schema["description"] = name(status), f"{schema['description']} {description(status)}."
+    schema["properties"]["status"] = {"type": "integer", "const": status}
     if codes(status):
-        narrowed["code"] = {"enum": codes(status)}
-    return {"title": name(status), "description": description(status),
-            "allOf": [{"$ref": "#/components/schemas/Problem"}, {"properties": narrowed}]}
+        schema["properties"]["code"] = {"type": "string", "enum": codes(status)}
+    return schema
 
 
 def statuses() -> list[int]:

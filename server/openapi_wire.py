@@ -2,17 +2,21 @@
 
 Litestar describes only the types its handlers name, and push reads its body by hand, so without these
 ``/schema`` would say that a mutation's ``changes`` is any object. Here every table of ``sync/records.py``
-gets a component: ``<Table>Changes`` (the fields a client may send, each optional, as in an update or a
-delete) and ``<Table>CreateChanges`` (the same with the fields required on create), and the push
-envelope (``PushRequest``, ``CreateMutation``, ``UpdateMutation``, ``DeleteMutation``) ties ``changes``
-to ``table``. Everything is derived from ``TABLES`` and the protocol structs: a field, limit or table
-added there appears here without an edit.
+gets ``<Table>Changes`` (the fields a client may send, each optional, as in an update or a delete) and
+``<Table>CreateChanges`` (the same with the fields required on create), and the push body
+(``PushRequest``) is a list of mutations each of which is one ``<Table><Op>Mutation``: ``op`` and
+``table`` are constants there, so a validator checks ``changes`` against its table's schema and a client
+generator makes one type per table and operation. Everything is derived from ``TABLES`` and the
+protocol structs: a field, limit or table added there appears here without an edit.
 
-``server.openapi_document`` adds them to the document's components, next to Litestar's own.
+Whole schemas rather than ``allOf``/``if`` compositions: client generators drop the base properties of
+an object with a ``oneOf`` and do not evaluate ``if``, and test-case generators refuse ``if``.
+``server.openapi_document`` adds these to the document's components, next to Litestar's own.
 """
 
 from __future__ import annotations
 
+import copy
 import json
 from functools import cache
 from typing import Any
@@ -23,20 +27,29 @@ from sync.protocol import Create, Delete, PushRequest, Update
 from sync.records import TABLES, TableSpec
 
 REF = "#/components/schemas/{name}"
-MUTATIONS = {Create: "CreateMutation", Update: "UpdateMutation", Delete: "DeleteMutation"}
+OPS: dict[str, type[msgspec.Struct]] = {"create": Create, "update": Update, "delete": Delete}
 
 
 def ref(name: str) -> dict[str, str]:
     return {"$ref": REF.format(name=name)}
 
 
+def _camel(table: str) -> str:
+    return table.title().replace("_", "")
+
+
 def changes_name(table: str) -> str:
     """The component of one table's ``changes``: ``pengkajian`` → ``PengkajianChanges``."""
-    return f"{table.title().replace('_', '')}Changes"
+    return f"{_camel(table)}Changes"
 
 
 def create_changes_name(table: str) -> str:
-    return f"{table.title().replace('_', '')}CreateChanges"
+    return f"{_camel(table)}CreateChanges"
+
+
+def mutation_name(table: str, op: str) -> str:
+    """``pengkajian``, ``create`` → ``PengkajianCreateMutation``."""
+    return f"{_camel(table)}{op.title()}Mutation"
 
 
 def _describe(table: str, spec: TableSpec) -> str:
@@ -68,50 +81,44 @@ def _renamed(node: Any, names: dict[str, str]) -> Any:
 def _table_schemas() -> dict[str, dict[str, Any]]:
     structs = [spec.fields for spec in TABLES.values()]
     _, components = msgspec.json.schema_components(structs, ref_template=REF)
-    names = {spec.fields.__name__: changes_name(table) for table, spec in TABLES.items()}
-    components = _renamed(components, names)
+    components = _renamed(components, {spec.fields.__name__: changes_name(t) for t, spec in TABLES.items()})
     schemas: dict[str, dict[str, Any]] = {}
     for table, spec in TABLES.items():
         changes = components.pop(spec.fields.__name__)
         changes.pop("required", None)  # always empty: every field defaults to UNSET
-        changes["title"] = changes_name(table)
-        changes["description"] = _describe(table, spec)
+        changes["title"], changes["description"] = changes_name(table), _describe(table, spec)
         schemas[changes_name(table)] = changes
-        create = {"title": create_changes_name(table), "allOf": [ref(changes_name(table))],
-                  "description": f"`changes` of a `{table}` create: {changes_name(table)} with the fields "
-                                 "required on create."}
+        create = copy.deepcopy(changes)
+        create["title"] = create_changes_name(table)
+        create["description"] = f"`changes` of a `{table}` create. " + changes["description"]
         if spec.required:
             create["required"] = sorted(spec.required)
         schemas[create_changes_name(table)] = create
     return {**components, **schemas}  # components left: the enums and nested structs the tables use
 
 
-def _per_table(op: type[msgspec.Struct]) -> tuple[dict[str, Any], list[dict[str, Any]]]:
-    """``changes`` of one kind of mutation: one of the tables' schemas, and which one by ``table``."""
-    name = create_changes_name if op is Create else changes_name
-    tables = sorted(TABLES)
-    changes = {"anyOf": [ref(name(t)) for t in tables],
-               "description": "The fields this mutation sets, as the schema of its `table`: "
-                              + ", ".join(f"`{t}` → {name(t)}" for t in tables) + "."}
-    tie = [{"if": {"properties": {"table": {"const": t}}, "required": ["table"]},
-            "then": {"properties": {"changes": ref(name(t))}}} for t in tables]
-    return changes, tie
-
-
 def _push_schemas() -> dict[str, dict[str, Any]]:
     _, components = msgspec.json.schema_components([PushRequest], ref_template=REF)
-    names = {op.__name__: doc for op, doc in MUTATIONS.items()}
-    components = _renamed(components, names)
-    for op, doc in MUTATIONS.items():
-        mutation = components.pop(op.__name__)
-        changes, tie = _per_table(op)
-        default = mutation["properties"]["changes"].get("default")
-        mutation["properties"]["changes"] = {**changes, **({"default": default} if default is not None else {})}
-        mutation["properties"]["table"] = {"enum": sorted(TABLES), "description": "The table the record is in."}
-        mutation["allOf"] = tie
-        mutation["title"] = doc
-        components[doc] = mutation
-    return components
+    envelopes = {op: components.pop(struct.__name__) for op, struct in OPS.items()}
+    variants: dict[str, dict[str, Any]] = {}
+    for table in sorted(TABLES):
+        for op, envelope in envelopes.items():
+            mutation = copy.deepcopy(envelope)
+            properties = mutation["properties"]
+            properties["op"] = {"type": "string", "const": op}
+            properties["table"] = {"type": "string", "const": table}
+            # (A delete's changes may be left out: msgspec's ``required`` says so already.)
+            properties["changes"] = ref(create_changes_name(table) if op == "create" else changes_name(table))
+            mutation["title"] = mutation_name(table, op)
+            variants[mutation_name(table, op)] = mutation
+    push = components.pop(PushRequest.__name__)
+    items = push["properties"]["mutations"]["items"]
+    push["properties"]["mutations"]["items"] = {
+        "oneOf": [ref(name) for name in variants],
+        "description": "One mutation: `op` and `table` say which schema its `changes` follow.",
+    }
+    assert not components and "discriminator" in items, "the push envelope changed shape: describe it anew"
+    return {PushRequest.__name__: push, **variants}
 
 
 @cache
