@@ -1,7 +1,8 @@
 """Schemathesis over every operation of ``/schema/openapi.json``, by real HTTP to the live server (both
 databases), as a cadre and as a kecamatan admin: valid and deliberately invalid requests alike never
-get a 5xx, every 4xx is problem details with a code from the catalogue, and every 2xx body fits the
-schema.
+get a 5xx, every 4xx is problem details with a code from the catalogue, and every answer fits the
+document: its status is one the operation documents, and its media type, headers and body are the ones
+documented for that status (so the description cannot drift from what the server does).
 
 The accounts are made for this test and write only in a desa no other test writes in, so the writes
 schemathesis generates (push, review, dusun, uploads, log-out) leave the other tests' data and tokens
