@@ -80,7 +80,7 @@ async function musyawarahForm(el, id) {
   const onchange = (e) => { e.stopPropagation(); addPhotos(e); };
   const photoButtons = h('div', { class: 'photo-buttons' },
     fileButton(t('photo.take'), { accept: 'image/*', capture: 'environment', 'data-testid': 'photo-input', onchange },
-      'primary big photo-take'),
+      'big photo-take'),
     fileButton(t('photo.pick'), { accept: 'image/*', multiple: true, 'data-testid': 'photo-pick', onchange }, 'photo-pick'));
   const form = formShell(async (e) => {
     e.preventDefault();

@@ -196,6 +196,12 @@ async function usulanForm(el, id) {
     bidang.filter((b) => b.parent_code && b.parent_code === parent).map((b) => [b.code, `${b.code} ${b.nama}`]), value)));
   drawSub(row.bidang_code, row.sub_bidang_code);
   const biayaText = h('small', { 'data-testid': 'biaya-text' }, money(row.biaya));
+  // A closed select shows only the start of a long choice: the whole of it is repeated underneath.
+  const meetingText = h('small', { 'data-testid': 'musyawarah-text' });
+  const meetingPicker = select('musyawarah_id',
+    [...musyawarah].sort(byMeetingTime).map((m) => [m.id, musyawarahLabel(m.row, dusun)]), row.musyawarah_id,
+    { onchange: (e) => replace(meetingText, e.target.value ? e.target.selectedOptions[0].text : '') });
+  if (row.musyawarah_id) replace(meetingText, meetingPicker.selectedOptions[0]?.text || '');
   const summary = scoreSummary('usulan', others, rec, recId);
   const form = formShell(async (e) => {
     e.preventDefault();
@@ -204,8 +210,7 @@ async function usulanForm(el, id) {
     afterSave(await saveForm(form, 'usulan', recId, rec, values), 'usulan');
   },
   field(t('usulan.kegiatan'), textarea('kegiatan', row.kegiatan, { required: true, maxlength: 2000 })),
-  field(t('usulan.musyawarah'), select('musyawarah_id',
-    [...musyawarah].sort(byMeetingTime).map((m) => [m.id, musyawarahLabel(m.row, dusun)]), row.musyawarah_id)),
+  field(t('usulan.musyawarah'), meetingPicker, meetingText),
   field(t('usulan.pengkajian'), select('pengkajian_id', pengkajian.map((p) => [p.id, String(p.row.uraian || '').slice(0, 80)]), row.pengkajian_id)),
   field(t('form.bidang'), select('bidang_code', bidang.filter((b) => !b.parent_code).map((b) => [b.code, `${b.code} ${b.nama}`]),
     row.bidang_code, { onchange: (e) => drawSub(e.target.value, null) })),
