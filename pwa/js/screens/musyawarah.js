@@ -76,12 +76,14 @@ async function musyawarahForm(el, id) {
     }
     drawGallery();
   };
-  // Kept at once or marked dirty above: the form's own change handler must not see the file input.
+  // Kept at once or marked dirty above: the form's own input/change handlers must not see the file input.
   const onchange = (e) => { e.stopPropagation(); addPhotos(e); };
+  const oninput = (e) => e.stopPropagation();
   const photoButtons = h('div', { class: 'photo-buttons' },
-    fileButton(t('photo.take'), { accept: 'image/*', capture: 'environment', 'data-testid': 'photo-input', onchange },
-      'big photo-take'),
-    fileButton(t('photo.pick'), { accept: 'image/*', multiple: true, 'data-testid': 'photo-pick', onchange }, 'photo-pick'));
+    fileButton(t('photo.take'), { accept: 'image/*', capture: 'environment', 'data-testid': 'photo-input', onchange,
+      oninput }, 'big photo-take'),
+    fileButton(t('photo.pick'), { accept: 'image/*', multiple: true, 'data-testid': 'photo-pick', onchange, oninput },
+      'photo-pick'));
   const form = formShell(async (e) => {
     e.preventDefault();
     const values = formValues(form);
