@@ -1,6 +1,6 @@
-"""Every screen as a cadre sees it on a 360 × 740 phone in Indonesian, with data on it, offline: nothing cut,
-nothing wider than the phone, every tap target 48 px, no English, codes, UUIDs or ISO dates. A full-page
-screenshot of each lands in tests/pwa/artifacts/<database>/ (``shots``)."""
+"""Every screen as a cadre sees it on a 360 × 740 phone in Indonesian (the log-in, then with data on it and
+offline): nothing cut, nothing wider than the phone, every tap target 48 px, no English, codes, UUIDs or
+ISO dates. A full-page screenshot of each lands in tests/pwa/artifacts/<database>/ (``shots``)."""
 
 from __future__ import annotations
 
@@ -59,6 +59,10 @@ def test_every_screen_reads_whole_at_360px_in_indonesian(phones, app_on, store: 
     make_dusun(server, store, SUMBERKLAMPOK)
     phone = app_on(phones())
     page = phone.page
+    phone.open()
+    expect(page.get_by_role("button", name="Masuk")).to_be_visible()
+    shots(page, "19-masuk")
+    found = [f"log-in: {p}" for p in screen_problems(page)]
     phone.login(*off_loop(store.user, "kader", SUMBERKLAMPOK))
     other = Device(server, server.login(*off_loop(store.user, "kader", SUMBERKLAMPOK)))
 
@@ -86,7 +90,6 @@ def test_every_screen_reads_whole_at_360px_in_indonesian(phones, app_on, store: 
     page.get_by_test_id("sync-button").click()
     expect(page.get_by_test_id("sync-error")).to_be_visible()
 
-    found: list[str] = []
     looks_right(phone, "", "20-beranda", shots, found)
     expect(page.get_by_test_id("attention-conflicts")).to_have_text(re.compile(r"^1 konflik"))
     looks_right(phone, "pengkajian", "21-pengkajian-daftar", shots, found)
