@@ -16,7 +16,7 @@ from tests.pwa.pages import attend, big_photo, new_musyawarah, new_pengkajian, n
 from tests.pwa.screen_checks import screen_problems
 from tests.syncing import Device, mutation
 
-SUMBERKLAMPOK = "51.08.01.2001"  # only this test writes there, so its lists hold only what it made
+SUMBERKIMA = "51.08.01.2003"  # only this test writes there, so its lists hold only what it made
 
 
 def make_dusun(server: LiveServer, store: Store, desa: str) -> None:
@@ -56,19 +56,20 @@ def conflict_on(phone: App, other: Device, rid: str) -> None:
 @pytest.mark.slow
 def test_every_screen_reads_whole_at_360px_in_indonesian(phones, app_on, store: Store, server: LiveServer, shots,
                                                          tmp_path) -> None:
-    make_dusun(server, store, SUMBERKLAMPOK)
+    make_dusun(server, store, SUMBERKIMA)
     phone = app_on(phones())
     page = phone.page
     phone.open()
     expect(page.get_by_role("button", name="Masuk")).to_be_visible()
     shots(page, "19-masuk")
     found = [f"log-in: {p}" for p in screen_problems(page)]
-    phone.login(*off_loop(store.user, "kader", SUMBERKLAMPOK))
-    other = Device(server, server.login(*off_loop(store.user, "kader", SUMBERKLAMPOK)))
+    phone.login(*off_loop(store.user, "kader", SUMBERKIMA))
+    other = Device(server, server.login(*off_loop(store.user, "kader", SUMBERKIMA)))
 
     new_pengkajian(page, "Sumur warga kering di musim kemarau")
     new_pengkajian(page, "Potensi kelompok tenun ikat perempuan", jenis="Potensi")
-    musy = new_musyawarah(page, "Balai Banjar Dinas Celukan", photo=big_photo(tmp_path / "daftar-hadir.png"))
+    musy = new_musyawarah(page, "Balai Banjar Dinas Celukan", photo=big_photo(tmp_path / "daftar-hadir.png"),
+                          mulai="19:00")
     attend(page, [("Ni Luh Putu Sekarwangi Kusumadewi", "P"), ("I Made Sutama", "L"), ("", "P"), ("", "L")])
     new_usulan(page, "Pembangunan drainase jalan dusun sepanjang 250 meter")
     phone.sync()
@@ -110,7 +111,8 @@ def test_every_screen_reads_whole_at_360px_in_indonesian(phones, app_on, store: 
     looks_right(phone, "usulan/baru", "29-usulan-baru", shots, found)
     page.get_by_label("Asal musyawarah").select_option(musy)
     expect(page.get_by_label("Asal musyawarah").locator("option:checked")).to_have_text(
-        re.compile(r"^\d{1,2} \w{3} \d{4} · Musyawarah dusun · Balai Banjar Dinas Celukan · Banjar Dinas Celukan$"))
+        re.compile(r"^\d{1,2} \w{3} \d{4} 19\.00 · Musyawarah dusun · Balai Banjar Dinas Celukan · "
+                   r"Banjar Dinas Celukan$"))
     found += [f"usulan picker: {p}" for p in screen_problems(page)]
     page.evaluate("r => { location.hash = '#/usulan/' + r; }", rid)
     page.get_by_role("button", name="Buang isian").click()  # the picked meeting was only a look
