@@ -30,7 +30,7 @@ from sync.vocabulary import ReviewState, Role
 
 # How a record is named in lists: its most telling text field.
 SUMMARY_FIELDS = {"pengkajian": ("uraian",), "musyawarah": ("jenis", "tanggal", "tempat"), "usulan": ("kegiatan",),
-                  "kehadiran": ("nama",), "dusun": ("nama",), "kader": ("nama",), "komentar": ("isi",)}
+                  "kehadiran": ("nama", "jenis_kelamin"), "dusun": ("nama",), "kader": ("nama",), "komentar": ("isi",)}
 REVIEW_STATES = (ReviewState.diajukan, ReviewState.perlu_perbaikan, ReviewState.diverifikasi, ReviewState.ditolak)
 MAX_LIST = 500
 
@@ -39,8 +39,13 @@ def _not_found(what: str) -> KaderError:
     return KaderError("not_found", f"{what} tidak ditemukan dalam wilayah akun ini.")
 
 
+UNNAMED = "(tanpa nama)"  # an attendance line counted without a name
+
+
 def summary(table: str, row: dict[str, Any]) -> str:
     parts = [str(row.get(f) or "") for f in SUMMARY_FIELDS.get(table, ())]
+    if table == "kehadiran" and not parts[0]:
+        parts[0] = UNNAMED
     text = " · ".join(p for p in parts if p)
     return text if len(text) <= 140 else text[:137] + "…"
 

@@ -44,7 +44,7 @@ from server.auth.principal import Principal
 from server.db.session import Database
 from server.errors import CATALOGUE, KaderError
 from server.models import Conflict
-from server.reviews.service import REVIEWABLE, set_review
+from server.reviews.service import REVIEWABLE, set_review, split_review_comment
 from sync.protocol import Choice, ResolveRequest
 from sync.vocabulary import ReviewState
 
@@ -84,7 +84,14 @@ def _when(value: Any) -> str:
     return value.astimezone(dt.UTC).strftime("%d-%m-%Y %H.%M UTC")
 
 
+def _comment(isi: str) -> str:
+    """A review's note kept as a comment, in words: "perlu perbaikan: …" rather than "[perlu_perbaikan] …"."""
+    state, note = split_review_comment(isi)
+    return f"{REVIEW_LABELS.get(state, state)}: {note}" if state else isi
+
+
 _templates.filters.update(nilai=_value, waktu=_when, status=lambda s: REVIEW_LABELS.get(str(s), str(s)),
+                          komentar=_comment,
                           tabel=lambda t: TABLE_LABELS.get(t, t), op=lambda o: OP_LABELS.get(o, o),
                           via=lambda v: VIA_LABELS.get(v, v))
 

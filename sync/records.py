@@ -130,7 +130,8 @@ class MusyawarahFields(Fields):
 
 class KehadiranFields(Fields):
     musyawarah_id: uuid.UUID | UnsetType = UNSET
-    nama: Name | UnsetType = UNSET
+    # Optional: a count-only tally adds a line per person without a name ("" on the wire and in the row).
+    nama: Annotated[str, msgspec.Meta(max_length=120)] | UnsetType = UNSET
     jenis_kelamin: JenisKelamin | UnsetType = UNSET
     unsur: Unsur | UnsetType = UNSET
     dusun_id: uuid.UUID | None | UnsetType = UNSET
@@ -177,7 +178,7 @@ TABLES: dict[str, TableSpec] = {
     "pengkajian": TableSpec(PengkajianFields, frozenset({"jenis", "uraian"}), references=(("dusun_id", "dusun"),)),
     "musyawarah": TableSpec(MusyawarahFields, frozenset({"jenis", "tanggal"}), references=(("dusun_id", "dusun"),)),
     "kehadiran": TableSpec(
-        KehadiranFields, frozenset({"musyawarah_id", "nama", "jenis_kelamin"}),
+        KehadiranFields, frozenset({"musyawarah_id", "jenis_kelamin"}),
         references=(("musyawarah_id", "musyawarah"), ("dusun_id", "dusun")),
     ),
     "usulan": TableSpec(

@@ -6,6 +6,7 @@ next pull; the note is also kept as a comment, so the trail of notes survives la
 
 from __future__ import annotations
 
+import re
 import uuid
 
 import msgspec
@@ -21,6 +22,19 @@ from sync.vocabulary import ReviewState
 
 REVIEWABLE = ("pengkajian", "musyawarah", "usulan")
 NOTE_REQUIRED = (ReviewState.perlu_perbaikan, ReviewState.ditolak)
+_REVIEW_COMMENT = re.compile(r"\[(" + "|".join(s.value for s in ReviewState) + r")\] (.*)", re.S)
+
+
+def review_comment(state: ReviewState, note: str) -> str:
+    """The comment that keeps a review's note in the record's trail. The state goes in as its code, so
+    each reader (the phone in either language, the office) shows it in its own words."""
+    return f"[{state.value}] {note}"
+
+
+def split_review_comment(isi: str) -> tuple[str | None, str]:
+    """(state, note) of a comment written by ``review_comment``; (None, isi) for any other comment."""
+    m = _REVIEW_COMMENT.fullmatch(isi)
+    return (m.group(1), m.group(2)) if m else (None, isi)
 
 
 class Reviewed(msgspec.Struct):
@@ -52,7 +66,7 @@ async def set_review(db: AsyncSession, who: Principal, table: str, ids: list[uui
         await writer.update(row, {"review_state": state, "review_note": note.strip(), "reviewed_at": now,
                                   "reviewed_by": who.user_id}, op="review")
         if note.strip():
-            comment = {"record_table": table, "record_id": record_id, "isi": f"[{state.value}] {note.strip()}"}
+            comment = {"record_table": table, "record_id": record_id, "isi": review_comment(state, note.strip())}
             await writer.create(MODELS["komentar"], uuid.uuid4(), row.desa_code, comment)
         out.append(Reviewed(record_id, row.version, row.review_state))
     await writer.finish()

@@ -51,6 +51,8 @@ def test_bulk_review_with_a_note_reaches_the_cadre_and_a_correction_returns_as_d
     assert rows[str(ids[2])]["review_state"] == "diverifikasi"
     notes = [c["row"]["isi"] for c in changes if c["table"] == "komentar" and c["row"]["record_id"] == str(ids[0])]
     assert notes == ["[perlu_perbaikan] Tambahkan lokasi dan penyebab"]
+    page = admin.http.get(f"/admin/kantor/rekaman/pengkajian/{ids[0]}/").text  # the comment, in words
+    assert "perlu perbaikan: Tambahkan lokasi dan penyebab" in page and "[perlu_perbaikan]" not in page
 
     # She corrects the record on her phone: it comes back for review.
     version = rows[str(ids[0])]["version"]
@@ -227,5 +229,8 @@ def test_any_record_can_be_opened_with_its_history_by_table_and_id(admin: AdminB
     assert r.status_code == 303 and r.headers["location"] == f"/admin/kantor/rekaman/kehadiran/{line}/"
     page = admin.http.get(r.headers["location"])
     assert page.status_code == 200 and "Ketut" in page.text and "dibuat" in page.text
+    unnamed = create(cadre, "kehadiran", musyawarah_id=str(mid), jenis_kelamin="P")  # a tally line: no name
+    page = admin.http.get(f"/admin/kantor/rekaman/kehadiran/{unnamed}/")
+    assert page.status_code == 200 and "Kehadiran: (tanpa nama) · P" in page.text
     assert admin.http.get("/admin/kantor/rekaman/", params={"tabel": "users", "id": str(line)}).status_code == 404
     assert admin.http.get("/admin/kantor/rekaman/", params={"tabel": "kehadiran", "id": "x"}).status_code == 404

@@ -129,13 +129,15 @@ def data(server: LiveServer, store: Store) -> Data:
                                                 "tempat": "Balai Banjar Kelod", "dusun_id": kelod}),
         mutation("create", "musyawarah", m[2], {"jenis": "musdes_lainnya", "tanggal": "2026-08-01"}),
     ))
-    people = [(m[1], "Made", "L"), (m[1], "Ketut", "L"), (m[1], "Wayan", "L"), (m[1], "Luh", "P"),
-              (m[1], "Kadek", "P"), (m[0], "Ni Nyoman", "P"), (m[0], "Ni Komang", "P"), (m[0], "Ni Putu", "P"),
+    # Two lines of a count-only tally: one with an empty name, one with none sent; both are counted.
+    people = [(m[1], "Made", "L"), (m[1], "", "L"), (m[1], "Wayan", "L"), (m[1], "Luh", "P"),
+              (m[1], "Kadek", "P"), (m[0], "Ni Nyoman", "P"), (m[0], "Ni Komang", "P"), (m[0], None, "P"),
               (m[0], "Ni Wayan", "P"), (m[2], "Gede", "L")]
     hadir = [uuid.uuid4() for _ in people]
     extra = uuid.uuid4()
     _applied(kader.push(
-        *[mutation("create", "kehadiran", h, {"musyawarah_id": str(mid), "nama": nama, "jenis_kelamin": jk})
+        *[mutation("create", "kehadiran", h, {"musyawarah_id": str(mid), "jenis_kelamin": jk}
+                   | ({} if nama is None else {"nama": nama}))
           for h, (mid, nama, jk) in zip(hadir, people, strict=True)],
         mutation("create", "kehadiran", extra, {"musyawarah_id": str(m[1]), "nama": "Salah", "jenis_kelamin": "P"}),
     ))
