@@ -175,6 +175,8 @@ async def apply_mutation(db: AsyncSession, writer: Writer, m: Mutation,
     if "desa_code" in values and values.pop("desa_code") != row.desa_code:
         raise Rejected("immutable_field", "desa_code cannot change; create the record in the other desa")
     if isinstance(m, Delete):
+        if spec.append_only and actor.role != Role.admin:  # only the admin removes a comment (moderation)
+            raise Rejected("append_only", f"{m.table} rows cannot be deleted, only added")
         return await _delete(db, writer, m, row)
     base = 1 if isinstance(m, Create) else m.base_version  # a re-sent create: its base is the first version
     if spec.append_only and values:

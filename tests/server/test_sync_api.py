@@ -315,3 +315,25 @@ def test_a_musyawarah_with_narasumber_and_keputusan_round_trips(kader: Device) -
     row = next(c["row"] for c in kader.pull_all() if c["record_id"] == str(rid))
     assert row["narasumber"] == [{"nama": "Pak Camat", "unsur": "pemerintah"}]
     assert (row["keputusan"], row["jam_mulai"]) == (["Drainase prioritas 1"], "09:00:00")
+
+
+def test_a_comment_is_never_edited_nor_deleted_by_a_cadre_and_an_admin_may_remove_it(
+    kader: Device, kader2: Device, admin: Device, store: Store
+) -> None:
+    """Comments are append-only (docs/sync-protocol.md, "Records"): another cadre's delete, and the
+    author's own, are refused like an edit; the kecamatan admin may remove one (moderation)."""
+    rid = created(kader)
+    comment = uuid.uuid4()
+    [r] = kader.push(mutation("create", "komentar", comment,
+                              {"record_table": "pengkajian", "record_id": str(rid), "isi": "Sudah dicek"}))
+    assert r["status"] == "applied", r
+    for device in (kader2, kader):
+        [r] = device.push(mutation("delete", "komentar", comment, base_version=1))
+        assert (r["status"], r["error_code"]) == ("rejected", "append_only"), r
+        [r] = device.push(mutation("update", "komentar", comment, {"isi": "Diganti"}, base_version=1))
+        assert (r["status"], r["error_code"]) == ("rejected", "append_only"), r
+    row = store.rows("SELECT isi, deleted_at, version FROM komentar WHERE id = :i", i=_db_id(store, str(comment)))
+    assert [tuple(x) for x in row] == [("Sudah dicek", None, 1)]
+    [r] = admin.push(mutation("delete", "komentar", comment, base_version=1))
+    assert r["status"] == "applied", r
+    assert store.scalar("SELECT deleted_at FROM komentar WHERE id = :i", i=_db_id(store, str(comment))) is not None
