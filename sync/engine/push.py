@@ -54,12 +54,14 @@ async def push(db: AsyncSession, actor: Actor, request: PushRequest, device_id: 
         raise UpdateRequired(request.protocol_version)
     # Step 2: the client, locked so that two pushes of one client run one after the other.
     await _register_client(db, actor, request, device_id)
-    # Step 3: answers already given (a retry after a lost response) are given again, unchanged.
+    # Step 3: answers already given (a retry after a lost response) are given again, unchanged. Only
+    # answers given to this account: a mutation id another account already used is a new mutation.
     ids = [m.mutation_id for m in request.mutations]
     done: dict[uuid.UUID, dict[str, Any]] = {
         mid: result for mid, result in (await db.execute(
             select(ProcessedMutation.mutation_id, ProcessedMutation.result)
-            .where(ProcessedMutation.mutation_id.in_(ids))
+            .join(SyncClient, SyncClient.id == ProcessedMutation.client_id)
+            .where(ProcessedMutation.mutation_id.in_(ids), SyncClient.user_id == actor.user_id)
         )).all()
     } if ids else {}
     # Mutations replayed after a restore name versions of the lost timeline: moved onto this one.

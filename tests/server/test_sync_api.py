@@ -337,3 +337,32 @@ def test_a_comment_is_never_edited_nor_deleted_by_a_cadre_and_an_admin_may_remov
     [r] = admin.push(mutation("delete", "komentar", comment, base_version=1))
     assert r["status"] == "applied", r
     assert store.scalar("SELECT deleted_at FROM komentar WHERE id = :i", i=_db_id(store, str(comment))) is not None
+
+
+def test_a_mutation_id_reused_by_another_account_is_her_own_new_mutation(
+    server: LiveServer, store: Store, kader: Device
+) -> None:
+    """Stored answers belong to the account that was answered: another cadre who sends a mutation id
+    already taken gets her own mutation applied, never the first one's answer (record id, version)."""
+    ganra = Device(server, server.login(*store.user("kader", DESA_GANRA)))
+    shared = uuid.uuid4()
+    mine, hers = uuid.uuid4(), uuid.uuid4()
+    [first] = kader.push(mutation("create", "pengkajian", mine, {**MASALAH, "uraian": "Punya Gerokgak"},
+                                  mutation_id=shared))
+    assert (first["status"], first["record_id"]) == ("applied", str(mine))
+    [second] = ganra.push(mutation("create", "pengkajian", hers, {**MASALAH, "uraian": "Punya Ganra"},
+                                   mutation_id=shared))
+    assert (second["status"], second["record_id"]) == ("applied", str(hers)), second
+    assert store.scalar("SELECT uraian FROM pengkajian WHERE id = :i", i=_db_id(store, str(hers))) == "Punya Ganra"
+    assert store.scalar("SELECT uraian FROM pengkajian WHERE id = :i", i=_db_id(store, str(mine))) == "Punya Gerokgak"
+    # A retry of either, from the same installation, is answered again and writes nothing.
+    [again] = ganra.push(mutation("create", "pengkajian", hers, {**MASALAH, "uraian": "Punya Ganra"},
+                                  mutation_id=shared))
+    assert again == second
+    # The same account on another installation (unsent data carried over by file) is answered too.
+    other_phone = Device(server, kader.token)
+    [carried] = other_phone.push(mutation("create", "pengkajian", mine, {**MASALAH, "uraian": "Punya Gerokgak"},
+                                          mutation_id=shared))
+    assert carried == first
+    assert store.scalar("SELECT count(*) FROM history WHERE record_id = :i", i=_db_id(store, str(mine))) == 1
+    assert store.scalar("SELECT count(*) FROM history WHERE record_id = :i", i=_db_id(store, str(hers))) == 1
