@@ -12,12 +12,16 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.db.types import utcnow
-from server.models import Bidang, SyncClient, SyncMeta, Wilayah
+from server.models import Bidang, Conflict, SyncClient, SyncMeta, Wilayah
 from server.scope import within
 from sync.engine.tables import PULLED, TABLE_OF, row_to_wire
 from sync.engine.timeline import current as current_timeline
 from sync.engine.writer import Actor
 from sync.protocol import Change, PullResponse, Reference
+from sync.records import TABLES
+from sync.vocabulary import Role
+
+ADMIN_ONLY = sorted(name for name, spec in TABLES.items() if spec.admin_only)
 
 
 class ResyncRequired(Exception):
@@ -70,10 +74,11 @@ async def pull(db: AsyncSession, actor: Actor, cursor: str | None, limit: int) -
     # Step 2: from each table, the rows changed after the cursor, oldest change first.
     per_table = []
     for model in PULLED.values():
-        rows = await db.scalars(
-            select(model).where(model.change_seq > after, within(model.desa_code, actor.scope))
-            .order_by(model.change_seq).limit(limit + 1)
-        )
+        query = select(model).where(model.change_seq > after, within(model.desa_code, actor.scope))
+        if model is Conflict and actor.role != Role.admin:
+            # A cadre is not offered conflicts she may not settle: those of tables the admin keeps.
+            query = query.where(Conflict.table_name.not_in(ADMIN_ONLY))
+        rows = await db.scalars(query.order_by(model.change_seq).limit(limit + 1))
         per_table.append(list(rows))
     # Step 3: merge into one page of at most ``limit`` changes; the cursor moves to its last one.
     merged = list(heapq.merge(*per_table, key=lambda r: r.change_seq))

@@ -156,16 +156,8 @@ async def apply_mutation(db: AsyncSession, writer: Writer, m: Mutation,
     """Step 4a–4e for one mutation. Raises ``Rejected`` before it writes anything. ``reads``: the batch's
     checks read up front (``read_batch``); without, each is asked of the database here."""
     actor = writer.actor
-    spec = TABLES.get(m.table)
-    if spec is None:
-        raise Rejected("unknown_table", f"unknown table {m.table!r}")
-    if spec.admin_only and actor.role != Role.admin:
-        raise Rejected("forbidden", f"{m.table} is kept by the kecamatan admin; cadres cannot change it")
-    try:
-        values = parse_changes(m.table, m.changes)
-    except FieldError as e:
-        raise Rejected("invalid_fields", str(e)) from None
-    model = MODELS[m.table]
+    values = checked_changes(actor, m.table, m.changes)
+    spec, model = TABLES[m.table], MODELS[m.table]
     row = await writer.load(model, m.record_id)
     if row is not None and not actor.covers(row.desa_code):
         # Another desa's record: refused without saying whether it exists.
@@ -186,6 +178,20 @@ async def apply_mutation(db: AsyncSession, writer: Writer, m: Mutation,
     return await _update(db, writer, m, row, values, base, reads)
 
 
+def checked_changes(actor: Actor, table: str, changes: dict[str, Any]) -> dict[str, Any]:
+    """Step 4a–4b, for every door that writes a synced table (a push, a conflict's resolution): the table
+    exists and the caller's role may write it, and the fields fit it. Returns them as wire values."""
+    spec = TABLES.get(table)
+    if spec is None:
+        raise Rejected("unknown_table", f"unknown table {table!r}")
+    if spec.admin_only and actor.role != Role.admin:
+        raise Rejected("forbidden", f"{table} is kept by the kecamatan admin; cadres cannot change it")
+    try:
+        return parse_changes(table, changes)
+    except FieldError as e:
+        raise Rejected("invalid_fields", str(e)) from None
+
+
 async def _create(db: AsyncSession, writer: Writer, m: Create, values: dict[str, Any],
                   reads: BatchReads | None = None) -> MutationResult:
     actor = writer.actor
@@ -201,7 +207,7 @@ async def _create(db: AsyncSession, writer: Writer, m: Create, values: dict[str,
     missing = sorted(TABLES[m.table].required - values.keys())
     if missing:
         raise Rejected("missing_fields", f"required on create: {', '.join(missing)}")
-    await _check_references(db, m.table, desa_code, values, reads)
+    await check_references(db, m.table, desa_code, values, reads)
     row = await writer.create(MODELS[m.table], m.record_id, desa_code, typed(m.table, values),
                               mutation_id=m.mutation_id)
     return MutationResult(mutation_id=m.mutation_id, record_id=m.record_id, status="applied", version=row.version)
@@ -211,7 +217,7 @@ async def _update(db: AsyncSession, writer: Writer, m: Update | Create, row: Any
                   base: int, reads: BatchReads | None = None) -> MutationResult:
     if base > row.version:
         raise Rejected("bad_base_version", f"base_version {base} is newer than the server's version {row.version}")
-    await _check_references(db, m.table, row.desa_code, values, reads)
+    await check_references(db, m.table, row.desa_code, values, reads)
     if row.deleted_at is not None:
         # Edit versus delete: the edit is kept as a conflict, the record stays deleted until a person decides.
         fields = {k: {"base": None, "mine": v, "theirs": None} for k, v in values.items()}
@@ -290,7 +296,7 @@ async def _conflict(db: AsyncSession, writer: Writer, m: Mutation, row: Any, kin
                           conflict_fields=sorted(fields), conflict_id=conflict.id)
 
 
-async def _check_references(db: AsyncSession, table: str, desa_code: str, values: dict[str, Any],
+async def check_references(db: AsyncSession, table: str, desa_code: str, values: dict[str, Any],
                             reads: BatchReads | None = None) -> None:
     """A referenced record must exist and belong to the same desa (never another desa's)."""
     for name, target in TABLES[table].references:

@@ -366,3 +366,31 @@ def test_a_mutation_id_reused_by_another_account_is_her_own_new_mutation(
     assert carried == first
     assert store.scalar("SELECT count(*) FROM history WHERE record_id = :i", i=_db_id(store, str(mine))) == 1
     assert store.scalar("SELECT count(*) FROM history WHERE record_id = :i", i=_db_id(store, str(hers))) == 1
+
+
+def test_a_value_typed_to_settle_a_conflict_must_reference_a_record_of_the_same_desa(
+    kader: Device, kader2: Device, admin: Device, store: Store
+) -> None:
+    """Settling a conflict obeys the rules of a push: a dusun of another desa is refused as it would be
+    in a push (``invalid_reference``), and nothing is stored."""
+    dusun = {}
+    for name, desa in (("kaja", DESA_GEROKGAK), ("kelod", DESA_GEROKGAK), ("lain", DESA_PEJARAKAN)):
+        dusun[name] = uuid.uuid4()
+        [r] = admin.push(mutation("create", "dusun", dusun[name], {"desa_code": desa, "nama": f"Banjar {name}"}))
+        assert r["status"] == "applied", r
+    rid = created(kader)
+    kader.push(mutation("update", "pengkajian", rid, {"dusun_id": str(dusun["kaja"])}, base_version=1))
+    [r] = kader2.push(mutation("update", "pengkajian", rid, {"dusun_id": str(dusun["kelod"])}, base_version=1))
+    assert r["status"] == "conflict", r
+    with kader.http() as c:
+        bad = c.post(f"/api/sync/conflicts/{r['conflict_id']}/resolve",
+                     json={"fields": {"dusun_id": {"pick": "edited", "value": str(dusun["lain"])}}})
+        assert (bad.status_code, bad.json()["code"]) == (400, "invalid_reference"), bad.text
+        conflict = _db_id(store, r["conflict_id"])
+        assert store.scalar("SELECT resolved_at FROM conflicts WHERE id = :i", i=conflict) is None
+        assert store.scalar("SELECT dusun_id FROM pengkajian WHERE id = :i", i=_db_id(store, str(rid))) \
+            in (str(dusun["kaja"]), dusun["kaja"])
+        good = c.post(f"/api/sync/conflicts/{r['conflict_id']}/resolve",
+                      json={"fields": {"dusun_id": {"pick": "edited", "value": str(dusun["kelod"])}}})
+        assert good.status_code == 200, good.text
+        assert good.json()["record"]["dusun_id"] == str(dusun["kelod"])
