@@ -160,8 +160,9 @@ async def apply_mutation(db: AsyncSession, writer: Writer, m: Mutation,
     spec, model = TABLES[m.table], MODELS[m.table]
     row = await writer.load(model, m.record_id)
     if row is not None and not actor.covers(row.desa_code):
-        # Another desa's record: refused without saying whether it exists.
-        raise Rejected("out_of_scope", "this record is outside the region of this account")
+        if isinstance(m, Create):  # its id is taken elsewhere: a record cannot be made twice
+            raise Rejected("out_of_scope", "this record is outside the region of this account")
+        row = None  # another desa's record reads as one that does not exist (below: not_found)
     if isinstance(m, Create) and row is None:
         return await _create(db, writer, m, values, reads)
     if row is None:

@@ -212,7 +212,7 @@ def push_check(w: World, who: Who, r: httpx.Response) -> None:
     if in_scope(who, DESA_A):
         assert result["status"] in ("applied", "merged"), result
     else:
-        assert (result["status"], result["error_code"]) == ("rejected", "out_of_scope"), result
+        assert (result["status"], result["error_code"]) == ("rejected", "not_found"), result
 
 
 def record_a_state(w: World) -> Any:

@@ -156,8 +156,14 @@ def test_a_rejected_mutation_does_not_block_the_rest(kader: Device, store: Store
 def test_another_desas_records_are_refused_and_untouched(server: LiveServer, store: Store, kader: Device) -> None:
     other = Device(server, server.login(*store.user("kader", DESA_GANRA)))
     rid = created(other, changes={**MASALAH, "uraian": "Milik Ganra"})
-    [r] = kader.push(mutation("update", "pengkajian", rid, {"uraian": "Diubah dari Gerokgak"}, base_version=1))
-    assert r["status"] == "rejected" and r["error_code"] == "out_of_scope"
+    nowhere = uuid.uuid4()
+    # Another desa's record reads exactly as a record that does not exist: nothing tells her it is there.
+    for op, changes in (("update", {"uraian": "Diubah dari Gerokgak"}), ("delete", None)):
+        [r] = kader.push(mutation(op, "pengkajian", rid, changes, base_version=1))
+        [unknown] = kader.push(mutation(op, "pengkajian", nowhere, changes, base_version=1))
+        assert (r["status"], r["error_code"]) == ("rejected", "not_found"), r
+        assert (unknown["status"], unknown["error_code"]) == ("rejected", "not_found"), unknown
+        assert r["reason"].replace(str(rid), "ID") == unknown["reason"].replace(str(nowhere), "ID")
     [r] = kader.push(mutation("create", "pengkajian", uuid.uuid4(), {**MASALAH, "desa_code": DESA_GANRA}))
     assert r["status"] == "rejected" and r["error_code"] == "out_of_scope"
     assert store.scalar("SELECT uraian FROM pengkajian WHERE id = :i", i=_db_id(store, str(rid))) == "Milik Ganra"
