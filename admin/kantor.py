@@ -318,9 +318,13 @@ async def create_account(db: AsyncSession, who: Principal, username: str, passwo
     return account
 
 
-async def reset_password(db: AsyncSession, who: Principal, username: str, password: str) -> None:
+async def reset_password(db: AsyncSession, who: Principal, username: str, password: str,
+                         revoke_devices: bool = True) -> int:
+    """A new password; by default her device tokens are revoked with it (a password is reset because it
+    was lost or is known to others: the phones must then log in with the new one). Returns how many."""
     await _kader(db, who, username)
     await auth_service.reset_password(db, username, password)
+    return await auth_service.revoke_devices(db, username) if revoke_devices else 0
 
 
 async def set_active(db: AsyncSession, who: Principal, username: str, active: bool) -> int:

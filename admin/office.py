@@ -302,9 +302,13 @@ class Office:
     async def reset_password(self, request: Request) -> Response:
         username, body = request.path_params["username"], await _body(request)
         password = str(body.get("password") or "")
+        # Revoking her devices is the default; the page's box (a hidden "tidak" before it) or JSON false keeps them.
+        revoke = str(body.get("cabut_perangkat", True)).lower() not in ("tidak", "false", "0")
+        done = (" dan semua perangkatnya dicabut (harus masuk lagi dengan kata sandi baru)" if revoke
+                else "; perangkatnya tetap masuk")
         return await self._account_action(
-            request, lambda db, who: kantor.reset_password(db, who, username, password),
-            f"Kata sandi {username!r} diganti.")
+            request, lambda db, who: kantor.reset_password(db, who, username, password, revoke),
+            f"Kata sandi {username!r} diganti{done}.")
 
     async def deactivate(self, request: Request) -> Response:
         username = request.path_params["username"]

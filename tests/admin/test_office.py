@@ -187,6 +187,35 @@ def test_cadre_accounts_create_list_reset_deactivate_and_revoke(admin: AdminBrow
     assert account["active"] is True and all(d["revoked_at"] for d in account["devices"][:2])
 
 
+def test_a_password_reset_in_the_office_signs_her_phones_out_unless_the_admin_keeps_them(
+        admin: AdminBrowser, server: LiveServer, store: Store) -> None:
+    """A reset is done because a password is lost or known to others: by default her device tokens are
+    revoked with it (her phones must log in with the new password); the admin may choose to keep them."""
+    username, password = store.user("kader", DESA_PENGULON)
+    phone = Device(server, server.login(username, password, device="HP lama"))
+    # The page's form, as the admin sends it with the box left ticked.
+    page = admin.http.get("/admin/kantor/akun/").text
+    assert 'name="cabut_perangkat" value="ya" checked' in page
+    r = admin.http.post(f"/admin/kantor/api/akun/{username}/kata-sandi/?kembali=/kantor/akun/",
+                        data={"csrftoken": admin.csrf, "password": "rahasia-baru-1", "cabut_perangkat": ["tidak", "ya"]})
+    assert r.status_code == 303, r.text
+    with phone.http() as c:
+        assert c.get("/api/sync/pull").status_code == 401
+    # The box unticked (only the hidden "tidak" is sent): her phone stays signed in.
+    phone = Device(server, server.login(username, "rahasia-baru-1", device="HP baru"))
+    r = admin.http.post(f"/admin/kantor/api/akun/{username}/kata-sandi/?kembali=/kantor/akun/",
+                        data={"csrftoken": admin.csrf, "password": "rahasia-baru-2", "cabut_perangkat": "tidak"})
+    assert r.status_code == 303, r.text
+    with phone.http() as c:
+        assert c.get("/api/sync/pull").status_code == 200
+    # JSON: revoking is the default too.
+    assert admin.kantor("POST", f"akun/{username}/kata-sandi/", json={"password": "rahasia-baru-3"}).status_code == 200
+    with phone.http() as c:
+        assert c.get("/api/sync/pull").status_code == 401
+    assert store.scalar("SELECT count(*) FROM devices d JOIN users u ON u.id = d.user_id "
+                        "WHERE u.username = :u AND d.revoked_at IS NULL", u=username) == 0
+
+
 def test_admin_accounts_are_not_managed_as_cadres(admin: AdminBrowser, store: Store) -> None:
     other_admin, _ = store.user("admin", GEROKGAK)
     assert other_admin not in {a["username"] for a in admin.kantor("GET", "akun/").json()}
