@@ -216,6 +216,31 @@ def test_a_password_reset_in_the_office_signs_her_phones_out_unless_the_admin_ke
                         "WHERE u.username = :u AND d.revoked_at IS NULL", u=username) == 0
 
 
+@pytest.mark.parametrize("form", [False, True], ids=["json", "page form"])
+def test_the_office_limits_a_review_note_as_the_api_does(admin: AdminBrowser, cadre: Device, store: Store,
+                                                         form: bool) -> None:
+    rid = create(cadre, "pengkajian", jenis="masalah", uraian="Catatan panjang")
+    before = store.rows("SELECT version, review_state, review_note FROM pengkajian WHERE id = :i",
+                        i=rid if store.url.startswith("postgresql") else str(rid))
+    for note in ("x" * 5_001, "ada\x00nul"):
+        body = {"table": "pengkajian", "ids": [str(rid)], "state": "perlu_perbaikan", "note": note}
+        if form:
+            r = admin.http.post("/admin/kantor/api/tinjauan/?kembali=/kantor/tinjauan/",
+                                data={**body, "csrftoken": admin.csrf})
+            assert r.status_code == 303, r.text
+            page = admin.http.get(r.headers["location"])
+            assert 'class="err">Catatan tinjauan' in page.text, page.text[-800:]
+        else:
+            r = admin.kantor("POST", "tinjauan/", json=body)
+            assert (r.status_code, r.json()["code"]) == (400, "invalid_fields"), r.text[:300]
+    after = store.rows("SELECT version, review_state, review_note FROM pengkajian WHERE id = :i",
+                       i=rid if store.url.startswith("postgresql") else str(rid))
+    assert after == before
+    ok = admin.kantor("POST", "tinjauan/", json={"table": "pengkajian", "ids": [str(rid)], "state": "perlu_perbaikan",
+                                                 "note": "x" * 5_000})
+    assert ok.status_code == 200, ok.text[:300]
+
+
 def test_admin_accounts_are_not_managed_as_cadres(admin: AdminBrowser, store: Store) -> None:
     other_admin, _ = store.user("admin", GEROKGAK)
     assert other_admin not in {a["username"] for a in admin.kantor("GET", "akun/").json()}
