@@ -207,7 +207,7 @@ def _zone_name(at: dt.datetime) -> str:
 # --- HTTP --------------------------------------------------------------------------------------------
 
 CONTENT_TYPES = {
-    "csv": "text/csv; charset=utf-8",
+    "csv": "text/csv",  # Litestar adds "; charset=utf-8" to every text/ type itself
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
 }
 
