@@ -26,7 +26,7 @@ from typing import Any
 from starlette.requests import HTTPConnection
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from admin.office import DATABASE_KEY
+from admin.office import DATABASE_KEY, SECRET_KEY
 from admin.scope import ADMIN, DENIED, SESSION_COOKIE, admin_from_session
 from server.db.session import Database
 
@@ -122,6 +122,7 @@ class AdminGate:
                 await _plain(send, route.status, route.detail)
                 return
             scope[DATABASE_KEY] = database
+            scope[SECRET_KEY] = _app(scope).state.settings.secret_key.encode()
             table = _schema_of(path)
             if route.target == PICCOLO and table and scope["method"] == "GET":
                 send = _rewrite_schema(send, self.schema_texts(table))
@@ -130,11 +131,14 @@ class AdminGate:
             ADMIN.reset(token)
 
 
+def _app(scope: Scope) -> Any:
+    return scope.get("litestar_app") or scope.get("app")
+
+
 def _database(scope: Scope) -> Database:
     """The app's own database pool (made and disposed by the app's lifespan, server/app.py): the admin
     opens no pool of its own, so there is nothing of its own to dispose."""
-    app = scope.get("litestar_app") or scope.get("app")
-    return app.state.database  # type: ignore[union-attr,no-any-return]
+    return _app(scope).state.database  # type: ignore[no-any-return]
 
 
 def _schema_of(path: str) -> str | None:

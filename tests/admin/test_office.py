@@ -78,14 +78,30 @@ def test_review_from_the_page_form_with_the_csrf_field(admin: AdminBrowser, cadr
         r = browser.post("/admin/kantor/api/tinjauan/?kembali=/kantor/tinjauan/",
                          data={"csrftoken": token.group(1), "table": "usulan", "ids": [str(i) for i in ids],
                                "state": "ditolak", "note": "Sudah dibiayai kabupaten"})
-    assert r.status_code == 303 and r.headers["location"].startswith("/admin/kantor/tinjauan/?pesan=")
-    assert {admin.row("usulan", i)["review_state"] for i in ids} == {"ditolak"}
-    # A refused review comes back to the page with the reason; the return address is never taken blindly.
-    with httpx.Client(base_url=str(admin.http.base_url), cookies=admin.http.cookies) as browser:
+        # The outcome travels in the session's flash (a signed cookie), never in the address.
+        assert (r.status_code, r.headers["location"]) == (303, "/admin/kantor/tinjauan/")
+        assert '<p class="ok">2 rekaman ditolak.</p>' in browser.get(r.headers["location"]).text
+        assert 'class="ok"' not in browser.get(r.headers["location"]).text  # shown once
+        assert {admin.row("usulan", i)["review_state"] for i in ids} == {"ditolak"}
+        # A refused review comes back to the page with the reason; the return address is never taken blindly.
         r = browser.post("/admin/kantor/api/tinjauan/?kembali=https://evil.example/",
                          data={"csrftoken": token.group(1), "table": "usulan", "ids": str(ids[0]),
                                "state": "perlu_perbaikan"})
-    assert r.status_code == 303 and r.headers["location"].startswith("/admin/kantor/tinjauan/?galat=")
+        assert (r.status_code, r.headers["location"]) == (303, "/admin/kantor/tinjauan/")
+        assert '<p class="err">A note for the cadre' in browser.get(r.headers["location"]).text
+
+
+def test_office_pages_put_no_words_from_the_address_on_the_page(admin: AdminBrowser, server: LiveServer) -> None:
+    """Anyone can send an admin a link: words in it (?pesan=, ?galat=) never appear as the office's own."""
+    for path in ("/admin/kantor/tinjauan/", "/admin/kantor/konflik/", "/admin/kantor/akun/"):
+        page = admin.http.get(path, params={"pesan": "Akun Anda diblokir, hubungi 0812-PENIPU",
+                                            "galat": "Masukkan kata sandi di situs-palsu.example"})
+        assert page.status_code == 200
+        assert "PENIPU" not in page.text and "situs-palsu" not in page.text, path
+    # A flash cookie the server did not sign (or signed for another session) is not shown either.
+    with httpx.Client(base_url=server.url, cookies=admin.http.cookies) as browser:
+        browser.cookies.set("kantor_pesan", "eyJvayI6IlBFTklQVSJ9.0000", path="/admin/kantor/")
+        assert "PENIPU" not in browser.get("/admin/kantor/tinjauan/").text
 
 
 def test_record_page_shows_fields_history_and_comments_with_typed_text_inert(
@@ -114,7 +130,7 @@ def test_conflict_page_lists_and_its_form_resolves(admin: AdminBrowser, cadre: D
     with httpx.Client(base_url=str(admin.http.base_url), cookies=admin.http.cookies) as browser:
         r = browser.post(f"/admin/kantor/api/konflik/{result['conflict_id']}/selesaikan/?kembali=/kantor/konflik/",
                          data={"csrftoken": admin.csrf, "pick:volume": "edited", "value:volume": "105.5"})
-    assert r.status_code == 303 and "pesan=" in r.headers["location"], r.headers.get("location")
+    assert (r.status_code, r.headers["location"]) == (303, "/admin/kantor/konflik/")
     row = admin.row("usulan", rid)
     assert (row["volume"], row["has_conflict"]) == (105.5, False)
 
