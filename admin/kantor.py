@@ -87,6 +87,8 @@ async def review_list(db: AsyncSession, who: Principal, table: str, state: str |
     who.require_admin()
     if table not in REVIEWABLE:
         raise KaderError("invalid_fields", f"tabel harus salah satu dari {', '.join(REVIEWABLE)}.")
+    if state and state not in {s.value for s in ReviewState}:
+        raise KaderError("invalid_fields", f"status harus salah satu dari {', '.join(s.value for s in ReviewState)}.")
     model = MODELS[table]
     query = select(model).where(who.scope_filter(model.desa_code), model.deleted_at.is_(None))
     if state:

@@ -46,11 +46,16 @@ def parse_cursor(cursor: str | None, scope: str, database_id: uuid.UUID | None =
     if not cursor:
         return Cursor(0, 0)
     seq, made_for, made_by, mark = (cursor.split("@") + ["", "", ""])[:4]
-    if not seq.isdigit() or made_for != scope or not (mark == "" or mark.isdigit()):
+    # Change numbers are 64-bit: a longer "number" is no cursor this server made.
+    if not _seq_like(seq) or made_for != scope or not (mark == "" or _seq_like(mark)):
         raise ResyncRequired("this cursor belongs to another region or is not a cursor")
     if made_by and database_id is not None and made_by != str(database_id):
         raise DatabaseReplaced("the server's database was restored from a backup since this cursor was made")
     return Cursor(int(seq), int(mark or 0))
+
+
+def _seq_like(text: str) -> bool:
+    return text.isascii() and text.isdigit() and int(text) < 2**63
 
 
 def make_cursor(seq: int, scope: str, database_id: uuid.UUID | None = None, purge_mark: int = 0) -> str:
