@@ -29,10 +29,11 @@ from starlette.requests import HTTPConnection
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from admin.office import DATABASE_KEY, SECRET_KEY
-from admin.queries import BadQuery, check_ids, check_read
+from admin.queries import TRUE, BadQuery, check_ids, check_read
 from admin.scope import ADMIN, DENIED, SESSION_COOKIE, admin_from_session
 from server.db.session import Database
 from server.errors import CATALOGUE
+from server.exports.render import neutralise
 
 PICCOLO, OFFICE = "piccolo", "office"
 READ = frozenset({"GET", "HEAD"})
@@ -142,6 +143,8 @@ class AdminGate:
             table = _schema_of(path)
             if route.target == PICCOLO and table and scope["method"] == "GET":
                 send = _rewrite_schema(send, self.schema_texts(table))
+            if route.target == PICCOLO and scope["method"] == "GET" and _is_csv_export(scope, path):
+                send = _rewrite_json(send, _neutralise_rows)
             await self.apps[route.target](scope, receive, send)
         finally:
             ADMIN.reset(token)
@@ -239,6 +242,34 @@ def _schema_of(path: str) -> str | None:
 
 def _rewrite_schema(send: Send, texts: Mapping[str, Any]) -> Send:
     """Put Indonesian titles / help texts into piccolo-admin's JSON schema of a table."""
+    return _rewrite_json(send, lambda schema: apply_schema_texts(schema, texts))
+
+
+def _is_csv_export(scope: Scope, path: str) -> bool:
+    """piccolo-admin's "Export CSV" reads the list API as no screen does: 1000 rows a page, readable
+    (admin_ui CSVModal.vue; the list screen asks for 5–100)."""
+    if not re.fullmatch(r"/api/tables/[A-Za-z0-9_]+/?", path):
+        return False
+    params = dict(parse_qsl(scope.get("query_string", b"").decode("latin-1")))
+    return params.get("__page_size") == "1000" and params.get("__readable") in TRUE
+
+
+def _neutralise_rows(page: Any) -> Any:
+    """The browser writes each cell as it comes (doubling quotes only): text a spreadsheet would run as
+    a formula is neutralised here by the server exports' own rule."""
+    def cell(value: Any) -> Any:
+        if isinstance(value, str):
+            return neutralise(value)
+        return [cell(v) for v in value] if isinstance(value, list) else value
+
+    if isinstance(page, dict) and isinstance(page.get("rows"), list):
+        page["rows"] = [{k: cell(v) for k, v in row.items()} if isinstance(row, dict) else row
+                        for row in page["rows"]]
+    return page
+
+
+def _rewrite_json(send: Send, change: Callable[[Any], Any]) -> Send:
+    """The JSON body of a successful answer, changed by ``change`` (the body is read whole first)."""
     start: dict[str, Any] = {}
     chunks: list[bytes] = []
 
@@ -255,7 +286,7 @@ def _rewrite_schema(send: Send, texts: Mapping[str, Any]) -> Send:
         body = b"".join(chunks)
         if start.get("status") == 200:
             with contextlib.suppress(ValueError):
-                body = json.dumps(apply_schema_texts(json.loads(body), texts)).encode()
+                body = json.dumps(change(json.loads(body))).encode()
         headers = [(k, v) for k, v in start.get("headers", []) if k.lower() != b"content-length"]
         await send({**start, "headers": [*headers, (b"content-length", str(len(body)).encode())]})
         await send({"type": "http.response.body", "body": body})

@@ -213,7 +213,8 @@ def test_a_password_reset_in_the_office_signs_her_phones_out_unless_the_admin_ke
     page = admin.http.get("/admin/kantor/akun/").text
     assert 'name="cabut_perangkat" value="ya" checked' in page
     r = admin.http.post(f"/admin/kantor/api/akun/{username}/kata-sandi/?kembali=/kantor/akun/",
-                        data={"csrftoken": admin.csrf, "password": "rahasia-baru-1", "cabut_perangkat": ["tidak", "ya"]})
+                        data={"csrftoken": admin.csrf, "password": "rahasia-baru-1",
+                              "cabut_perangkat": ["tidak", "ya"]})
     assert r.status_code == 303, r.text
     with phone.http() as c:
         assert c.get("/api/sync/pull").status_code == 401
