@@ -33,8 +33,7 @@ PRINCIPALS = ["anonymous", "cadre_a", "cadre_b", "admin_x", "admin_y", "revoked"
 
 # Served to anyone, holding no data: the cadres' app (static files) and the API description.
 OPEN = {("GET", "/"), ("GET", "/{file_path:path}"), ("HEAD", "/{file_path:path}"), ("GET", "/schema"),
-        ("GET", "/schema/{path:str}"), ("GET", "/schema/openapi.json"), ("GET", "/schema/swagger"),
-        ("GET", "/schema/oauth2-redirect.html")}
+        ("GET", "/schema/{path:str}"), ("GET", "/schema/openapi.json")}
 
 
 def app_endpoints() -> list[tuple[str, str]]:
