@@ -73,3 +73,42 @@ def test_the_list_screen_shows_the_text_as_typed(admin: AdminBrowser, typed: dic
 @pytest.mark.parametrize("text", sorted(HOSTILE.values()))
 def test_the_server_exports_neutralise_the_same_starts(text: str) -> None:
     assert neutralise(text) == "'" + text
+
+
+@pytest.mark.slow
+def test_the_export_csv_button_in_chromium_writes_inert_cells(
+    server: LiveServer, store: Store, typed: dict[str, uuid.UUID]
+) -> None:
+    """The real button, in real Chromium: the file it makes holds the hostile text as inert cells."""
+    import csv
+    import io
+    import os
+    from pathlib import Path
+
+    from playwright.sync_api import sync_playwright
+
+    chromium = os.environ.get("KADER_TEST_CHROMIUM", "/usr/bin/chromium")
+    if not Path(chromium).exists():
+        pytest.skip(f"Chromium not found at {chromium} (apt-get install chromium)")
+    username, password = store.user("admin", GEROKGAK)
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=chromium, args=["--no-sandbox", "--disable-gpu"])
+        try:
+            page = browser.new_page(accept_downloads=True)
+            page.goto(f"{server.url}/admin/")
+            page.fill("input[name=username]", username)
+            page.fill("input[name=password]", password)
+            page.keyboard.press("Enter")
+            page.get_by_text("Pengkajian").first.wait_for(timeout=60_000)
+            page.goto(f"{server.url}/admin/#/pengkajian")
+            page.locator("[data-uitest=csv_button]").click(timeout=60_000)
+            with page.expect_download(timeout=60_000) as download:
+                page.locator("[data-uitest=download_csv_button]").click()
+            text = Path(download.value.path()).read_bytes().decode("utf-8")  # CR in a cell stays CR
+        finally:
+            browser.close()
+    rows = list(csv.DictReader(io.StringIO(text, newline="")))
+    cells = {row["uraian"] for row in rows}
+    for name, hostile in HOSTILE.items():
+        assert hostile not in cells, name
+        assert neutralise(hostile) in cells, name
