@@ -10,7 +10,6 @@ from litestar.config.compression import CompressionConfig
 from litestar.datastructures import CacheControlHeader, State
 from litestar.di import Provide
 from litestar.middleware.base import DefineMiddleware
-from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import JsonRenderPlugin
 from litestar.static_files import create_static_files_router
 
@@ -18,11 +17,13 @@ from admin.mount import admin_handlers
 from server.attachments.routes import ROUTES as ATTACHMENT_ROUTES
 from server.auth.middleware import PUBLIC_PATHS, DeviceTokenMiddleware
 from server.auth.routes import AuthController
-from server.db.session import Database, provide_db
+from server.db.session import Database
 from server.errors import EXCEPTION_HANDLERS
 from server.exports.routes import ExportController, get_dashboard
 from server.headers import SecurityHeadersMiddleware
 from server.health.routes import health, live, ready
+from server.http import provide_db
+from server.openapi_document import KaderOpenAPIConfig
 from server.ratelimit import STORE, rate_limit_middleware, rate_limit_store
 from server.requestlog import RequestLogMiddleware, configure_logging
 from server.reviews.routes import set_review
@@ -70,8 +71,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
         compression_config=CompressionConfig(backend="gzip", minimum_size=1024),
         # The description as data only (/schema and /schema/openapi.json): a viewer page would run
         # scripts on the origin of the admin and the app; any OpenAPI viewer can open the JSON instead.
-        openapi_config=OpenAPIConfig(title="Kader", version=VERSION, path="/schema",
-                                     render_plugins=[JsonRenderPlugin(path=["/", "/openapi.json"])]),
+        openapi_config=KaderOpenAPIConfig(title="Kader", version=VERSION, path="/schema",
+                                          render_plugins=[JsonRenderPlugin(path=["/", "/openapi.json"])]),
         debug=False,
     )
     # Around Litestar's whole handler, not as route middleware: so the request line and the security

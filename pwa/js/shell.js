@@ -1,7 +1,7 @@
 // The app shell: its version, the files the service worker keeps for offline use, and which outbox
 // layouts this version can push. Imported by sw.js, so changing any line here ships a new version.
 
-export const VERSION = '0.2.0';
+export const VERSION = '0.2.1';
 
 // Layout of the mutations this version writes into the outbox (db.js stores it with each one).
 export const OUTBOX_SCHEMA = 1;
@@ -26,6 +26,7 @@ export const PRECACHE = [
   '/js/db.js',
   '/js/sync.js',
   '/js/protocol.js',
+  '/js/contract.js',
   '/js/sw-bridge.js',
   '/js/sw-cache.js',
   '/js/photo.js',

@@ -1,7 +1,7 @@
 """stored push answers per client
 
 Revision ID: 0003_answers_per_client
-Revises: 0002
+Revises: 0003_peringkat_dihitung
 Create Date: 2026-12-07
 
 ``processed_mutations`` was keyed by ``mutation_id`` alone, so a mutation id sent by a second account
@@ -18,7 +18,7 @@ from alembic import op
 import server.db.types
 
 revision = '0003_answers_per_client'
-down_revision = '0002'
+down_revision = '0003_peringkat_dihitung'
 branch_labels = None
 depends_on = None
 
