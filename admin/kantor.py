@@ -93,6 +93,8 @@ async def review_list(db: AsyncSession, who: Principal, table: str, state: str |
     who.require_admin()
     if table not in REVIEWABLE:
         raise KaderError("invalid_fields", f"tabel harus salah satu dari {', '.join(REVIEWABLE)}.")
+    if state and state not in {s.value for s in ReviewState}:
+        raise KaderError("invalid_fields", f"status harus salah satu dari {', '.join(s.value for s in ReviewState)}.")
     model = MODELS[table]
     query = select(model).where(who.scope_filter(model.desa_code), model.deleted_at.is_(None))
     if state:
@@ -323,9 +325,13 @@ async def create_account(db: AsyncSession, who: Principal, username: str, passwo
     return account
 
 
-async def reset_password(db: AsyncSession, who: Principal, username: str, password: str) -> None:
+async def reset_password(db: AsyncSession, who: Principal, username: str, password: str,
+                         revoke_devices: bool = True) -> int:
+    """A new password; by default her device tokens are revoked with it (a password is reset because it
+    was lost or is known to others: the phones must then log in with the new one). Returns how many."""
     await _kader(db, who, username)
     await auth_service.reset_password(db, username, password)
+    return await auth_service.revoke_devices(db, username) if revoke_devices else 0
 
 
 async def set_active(db: AsyncSession, who: Principal, username: str, active: bool) -> int:

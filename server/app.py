@@ -10,7 +10,7 @@ from litestar.config.compression import CompressionConfig
 from litestar.datastructures import CacheControlHeader, State
 from litestar.di import Provide
 from litestar.middleware.base import DefineMiddleware
-from litestar.openapi.plugins import SwaggerRenderPlugin
+from litestar.openapi.plugins import JsonRenderPlugin
 from litestar.static_files import create_static_files_router
 
 from admin.mount import admin_handlers
@@ -69,8 +69,10 @@ def create_app(settings: Settings | None = None) -> Litestar:
         exception_handlers=EXCEPTION_HANDLERS,
         request_max_body_size=settings.max_body_bytes,
         compression_config=CompressionConfig(backend="gzip", minimum_size=1024),
+        # The description as data only (/schema and /schema/openapi.json): a viewer page would run
+        # scripts on the origin of the admin and the app; any OpenAPI viewer can open the JSON instead.
         openapi_config=KaderOpenAPIConfig(title="Kader", version=VERSION, path="/schema",
-                                           render_plugins=[SwaggerRenderPlugin()]),
+                                          render_plugins=[JsonRenderPlugin(path=["/", "/openapi.json"])]),
         debug=False,
     )
     # Around Litestar's whole handler, not as route middleware: so the request line and the security

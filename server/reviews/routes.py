@@ -19,7 +19,7 @@ class ReviewRequest(msgspec.Struct, forbid_unknown_fields=True):
     table: str
     ids: Annotated[list[uuid.UUID], msgspec.Meta(min_length=1, max_length=500)]
     state: ReviewState
-    note: Annotated[str, msgspec.Meta(max_length=5_000, pattern=NO_NUL)] = ""
+    note: Annotated[str, msgspec.Meta(max_length=service.MAX_NOTE, pattern=NO_NUL)] = ""
 
 
 @post("/review", operation_id="setReview", status_code=200, tags=["review"], responses=problems(403, 404),

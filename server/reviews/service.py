@@ -43,6 +43,9 @@ class Reviewed(msgspec.Struct):
     review_state: ReviewState
 
 
+MAX_NOTE = 5_000
+
+
 async def set_review(db: AsyncSession, who: Principal, table: str, ids: list[uuid.UUID], state: ReviewState,
                      note: str) -> list[Reviewed]:
     """All or nothing: one record out of scope or unknown refuses the whole request."""
@@ -53,6 +56,12 @@ async def set_review(db: AsyncSession, who: Principal, table: str, ids: list[uui
         raise KaderError("invalid_fields", "draf is a state on the phone only.")
     if state in NOTE_REQUIRED and not note.strip():
         raise KaderError("missing_fields", f"A note for the cadre is required with {state.value}.")
+    # Here, not only in /api/review's schema: the office's forms and admin edits come through this too.
+    if len(note) > MAX_NOTE:
+        limit = f"{MAX_NOTE:,}".replace(",", ".")  # 5.000, as Indonesian writes it
+        raise KaderError("invalid_fields", f"Catatan tinjauan paling panjang {limit} karakter.")
+    if "\x00" in note:
+        raise KaderError("invalid_fields", "Catatan tinjauan tidak boleh memuat karakter NUL (U+0000).")
     model = MODELS[table]
     writer = Writer(db, Actor(user_id=who.user_id, role=who.role, scope=who.scope, via="admin"))
     rows = {r.id: r for r in await db.scalars(select(model).where(model.id.in_(ids)).with_for_update())}

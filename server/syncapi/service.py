@@ -38,6 +38,8 @@ def decode_push(body: bytes) -> PushRequest:
     rather than a validation error about fields it does not know."""
     try:
         version = msgspec.json.decode(body, type=_VersionProbe).protocol_version
+    except msgspec.ValidationError as e:  # JSON, but not an object with a whole-number protocol_version
+        raise KaderError("validation_failed", f"The push is invalid: {e}.") from None
     except msgspec.DecodeError as e:
         raise KaderError("bad_request", f"The body is not a JSON object: {e}.") from None
     except (UnicodeDecodeError, RecursionError) as e:  # msgspec raises these, not DecodeError

@@ -12,12 +12,16 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.db.types import utcnow
-from server.models import Bidang, SyncClient, SyncMeta, Wilayah
+from server.models import Bidang, Conflict, SyncClient, SyncMeta, Wilayah
 from server.scope import within
 from sync.engine.tables import PULLED, TABLE_OF, row_to_wire
 from sync.engine.timeline import current as current_timeline
 from sync.engine.writer import Actor
 from sync.protocol import Change, PullResponse, Reference
+from sync.records import TABLES
+from sync.vocabulary import Role
+
+ADMIN_ONLY = sorted(name for name, spec in TABLES.items() if spec.admin_only)
 
 
 class ResyncRequired(Exception):
@@ -42,11 +46,16 @@ def parse_cursor(cursor: str | None, scope: str, database_id: uuid.UUID | None =
     if not cursor:
         return Cursor(0, 0)
     seq, made_for, made_by, mark = (cursor.split("@") + ["", "", ""])[:4]
-    if not seq.isdigit() or made_for != scope or not (mark == "" or mark.isdigit()):
+    # Change numbers are 64-bit: a longer "number" is no cursor this server made.
+    if not _seq_like(seq) or made_for != scope or not (mark == "" or _seq_like(mark)):
         raise ResyncRequired("this cursor belongs to another region or is not a cursor")
     if made_by and database_id is not None and made_by != str(database_id):
         raise DatabaseReplaced("the server's database was restored from a backup since this cursor was made")
     return Cursor(int(seq), int(mark or 0))
+
+
+def _seq_like(text: str) -> bool:
+    return text.isascii() and text.isdigit() and int(text) < 2**63
 
 
 def make_cursor(seq: int, scope: str, database_id: uuid.UUID | None = None, purge_mark: int = 0) -> str:
@@ -76,10 +85,11 @@ async def pull(db: AsyncSession, actor: Actor, cursor: str | None, limit: int,
     # Step 2: from each table, the rows changed after the cursor, oldest change first.
     per_table = []
     for model in PULLED.values():
-        rows = await db.scalars(
-            select(model).where(model.change_seq > after, within(model.desa_code, actor.scope))
-            .order_by(model.change_seq).limit(limit + 1)
-        )
+        query = select(model).where(model.change_seq > after, within(model.desa_code, actor.scope))
+        if model is Conflict and actor.role != Role.admin:
+            # A cadre is not offered conflicts she may not settle: those of tables the admin keeps.
+            query = query.where(Conflict.table_name.not_in(ADMIN_ONLY))
+        rows = await db.scalars(query.order_by(model.change_seq).limit(limit + 1))
         per_table.append(list(rows))
     # Step 3: merge into one page of at most ``limit`` changes; the cursor moves to its last one.
     merged = list(heapq.merge(*per_table, key=lambda r: r.change_seq))

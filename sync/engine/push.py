@@ -57,12 +57,14 @@ async def push(db: AsyncSession, actor: Actor, request: PushRequest, device_id: 
         raise UpdateRequired(request.protocol_version)
     # Step 2: the client, locked so that two pushes of one client run one after the other.
     await _register_client(db, actor, request, device_id)
-    # Step 3: answers already given (a retry after a lost response) are given again, unchanged.
+    # Step 3: answers already given (a retry after a lost response) are given again, unchanged. Only
+    # answers given to this account: a mutation id another account already used is a new mutation.
     ids = [m.mutation_id for m in request.mutations]
     done: dict[uuid.UUID, dict[str, Any]] = {
         mid: result for mid, result in (await db.execute(
             select(ProcessedMutation.mutation_id, ProcessedMutation.result)
-            .where(ProcessedMutation.mutation_id.in_(ids))
+            .join(SyncClient, SyncClient.id == ProcessedMutation.client_id)
+            .where(ProcessedMutation.mutation_id.in_(ids), SyncClient.user_id == actor.user_id)
         )).all()
     } if ids else {}
     # Mutations replayed after a restore name versions of the lost timeline: moved onto this one.
@@ -158,20 +160,13 @@ async def apply_mutation(db: AsyncSession, writer: Writer, m: Mutation,
     """Step 4a–4e for one mutation. Raises ``Rejected`` before it writes anything. ``reads``: the batch's
     checks read up front (``read_batch``); without, each is asked of the database here."""
     actor = writer.actor
-    spec = TABLES.get(m.table)
-    if spec is None:
-        raise Rejected("unknown_table", f"unknown table {m.table!r}")
-    if spec.admin_only and actor.role != Role.admin:
-        raise Rejected("forbidden", f"{m.table} is kept by the kecamatan admin; cadres cannot change it")
-    try:
-        values = parse_changes(m.table, m.changes)
-    except FieldError as e:
-        raise Rejected("invalid_fields", str(e), e.field, e.problem) from None
-    model = MODELS[m.table]
+    values = checked_changes(actor, m.table, m.changes)
+    spec, model = TABLES[m.table], MODELS[m.table]
     row = await writer.load(model, m.record_id)
     if row is not None and not actor.covers(row.desa_code):
-        # Another desa's record: refused without saying whether it exists.
-        raise Rejected("out_of_scope", "this record is outside the region of this account")
+        if isinstance(m, Create):  # its id is taken elsewhere: a record cannot be made twice
+            raise Rejected("out_of_scope", "this record is outside the region of this account")
+        row = None  # another desa's record reads as one that does not exist (below: not_found)
     if isinstance(m, Create) and row is None:
         return await _create(db, writer, m, values, reads)
     if row is None:
@@ -179,11 +174,27 @@ async def apply_mutation(db: AsyncSession, writer: Writer, m: Mutation,
     if "desa_code" in values and values.pop("desa_code") != row.desa_code:
         raise Rejected("immutable_field", "desa_code cannot change; create the record in the other desa", "desa_code")
     if isinstance(m, Delete):
+        if spec.append_only and actor.role != Role.admin:  # only the admin removes a comment (moderation)
+            raise Rejected("append_only", f"{m.table} rows cannot be deleted, only added")
         return await _delete(db, writer, m, row)
     base = 1 if isinstance(m, Create) else m.base_version  # a re-sent create: its base is the first version
     if spec.append_only and values:
         raise Rejected("append_only", f"{m.table} rows cannot be edited, only added")
     return await _update(db, writer, m, row, values, base, reads)
+
+
+def checked_changes(actor: Actor, table: str, changes: dict[str, Any]) -> dict[str, Any]:
+    """Step 4a–4b, for every door that writes a synced table (a push, a conflict's resolution): the table
+    exists and the caller's role may write it, and the fields fit it. Returns them as wire values."""
+    spec = TABLES.get(table)
+    if spec is None:
+        raise Rejected("unknown_table", f"unknown table {table!r}")
+    if spec.admin_only and actor.role != Role.admin:
+        raise Rejected("forbidden", f"{table} is kept by the kecamatan admin; cadres cannot change it")
+    try:
+        return parse_changes(table, changes)
+    except FieldError as e:
+        raise Rejected("invalid_fields", str(e), e.field, e.problem) from None
 
 
 async def _create(db: AsyncSession, writer: Writer, m: Create, values: dict[str, Any],
@@ -201,7 +212,7 @@ async def _create(db: AsyncSession, writer: Writer, m: Create, values: dict[str,
     missing = sorted(TABLES[m.table].required - values.keys())
     if missing:
         raise Rejected("missing_fields", f"required on create: {', '.join(missing)}", missing[0])
-    await _check_references(db, m.table, desa_code, values, reads)
+    await check_references(db, m.table, desa_code, values, reads)
     row = await writer.create(MODELS[m.table], m.record_id, desa_code, typed(m.table, values),
                               mutation_id=m.mutation_id)
     return MutationResult(mutation_id=m.mutation_id, record_id=m.record_id, status="applied", version=row.version)
@@ -211,7 +222,7 @@ async def _update(db: AsyncSession, writer: Writer, m: Update | Create, row: Any
                   base: int, reads: BatchReads | None = None) -> MutationResult:
     if base > row.version:
         raise Rejected("bad_base_version", f"base_version {base} is newer than the server's version {row.version}")
-    await _check_references(db, m.table, row.desa_code, values, reads)
+    await check_references(db, m.table, row.desa_code, values, reads)
     if row.deleted_at is not None:
         # Edit versus delete: the edit is kept as a conflict, the record stays deleted until a person decides.
         fields = {k: {"base": None, "mine": v, "theirs": None} for k, v in values.items()}
@@ -290,7 +301,7 @@ async def _conflict(db: AsyncSession, writer: Writer, m: Mutation, row: Any, kin
                           conflict_fields=sorted(fields), conflict_id=conflict.id)
 
 
-async def _check_references(db: AsyncSession, table: str, desa_code: str, values: dict[str, Any],
+async def check_references(db: AsyncSession, table: str, desa_code: str, values: dict[str, Any],
                             reads: BatchReads | None = None) -> None:
     """A referenced record must exist and belong to the same desa (never another desa's)."""
     for name, target in TABLES[table].references:

@@ -80,14 +80,30 @@ def test_review_from_the_page_form_with_the_csrf_field(admin: AdminBrowser, cadr
         r = browser.post("/admin/kantor/api/tinjauan/?kembali=/kantor/tinjauan/",
                          data={"csrftoken": token.group(1), "table": "usulan", "ids": [str(i) for i in ids],
                                "state": "ditolak", "note": "Sudah dibiayai kabupaten"})
-    assert r.status_code == 303 and r.headers["location"].startswith("/admin/kantor/tinjauan/?pesan=")
-    assert {admin.row("usulan", i)["review_state"] for i in ids} == {"ditolak"}
-    # A refused review comes back to the page with the reason; the return address is never taken blindly.
-    with httpx.Client(base_url=str(admin.http.base_url), cookies=admin.http.cookies) as browser:
+        # The outcome travels in the session's flash (a signed cookie), never in the address.
+        assert (r.status_code, r.headers["location"]) == (303, "/admin/kantor/tinjauan/")
+        assert '<p class="ok">2 rekaman ditolak.</p>' in browser.get(r.headers["location"]).text
+        assert 'class="ok"' not in browser.get(r.headers["location"]).text  # shown once
+        assert {admin.row("usulan", i)["review_state"] for i in ids} == {"ditolak"}
+        # A refused review comes back to the page with the reason; the return address is never taken blindly.
         r = browser.post("/admin/kantor/api/tinjauan/?kembali=https://evil.example/",
                          data={"csrftoken": token.group(1), "table": "usulan", "ids": str(ids[0]),
                                "state": "perlu_perbaikan"})
-    assert r.status_code == 303 and r.headers["location"].startswith("/admin/kantor/tinjauan/?galat=")
+        assert (r.status_code, r.headers["location"]) == (303, "/admin/kantor/tinjauan/")
+        assert '<p class="err">A note for the cadre' in browser.get(r.headers["location"]).text
+
+
+def test_office_pages_put_no_words_from_the_address_on_the_page(admin: AdminBrowser, server: LiveServer) -> None:
+    """Anyone can send an admin a link: words in it (?pesan=, ?galat=) never appear as the office's own."""
+    for path in ("/admin/kantor/tinjauan/", "/admin/kantor/konflik/", "/admin/kantor/akun/"):
+        page = admin.http.get(path, params={"pesan": "Akun Anda diblokir, hubungi 0812-PENIPU",
+                                            "galat": "Masukkan kata sandi di situs-palsu.example"})
+        assert page.status_code == 200
+        assert "PENIPU" not in page.text and "situs-palsu" not in page.text, path
+    # A flash cookie the server did not sign (or signed for another session) is not shown either.
+    with httpx.Client(base_url=server.url, cookies=admin.http.cookies) as browser:
+        browser.cookies.set("kantor_pesan", "eyJvayI6IlBFTklQVSJ9.0000", path="/admin/kantor/")
+        assert "PENIPU" not in browser.get("/admin/kantor/tinjauan/").text
 
 
 def test_record_page_shows_fields_history_and_comments_with_typed_text_inert(
@@ -116,7 +132,7 @@ def test_conflict_page_lists_and_its_form_resolves(admin: AdminBrowser, cadre: D
     with httpx.Client(base_url=str(admin.http.base_url), cookies=admin.http.cookies) as browser:
         r = browser.post(f"/admin/kantor/api/konflik/{result['conflict_id']}/selesaikan/?kembali=/kantor/konflik/",
                          data={"csrftoken": admin.csrf, "pick:volume": "edited", "value:volume": "105.5"})
-    assert r.status_code == 303 and "pesan=" in r.headers["location"], r.headers.get("location")
+    assert (r.status_code, r.headers["location"]) == (303, "/admin/kantor/konflik/")
     row = admin.row("usulan", rid)
     assert (row["volume"], row["has_conflict"]) == (105.5, False)
 
@@ -187,6 +203,61 @@ def test_cadre_accounts_create_list_reset_deactivate_and_revoke(admin: AdminBrow
     server.login(username, "rahasia-baru")
     account = next(a for a in admin.kantor("GET", "akun/").json() if a["username"] == username)
     assert account["active"] is True and all(d["revoked_at"] for d in account["devices"][:2])
+
+
+def test_a_password_reset_in_the_office_signs_her_phones_out_unless_the_admin_keeps_them(
+        admin: AdminBrowser, server: LiveServer, store: Store) -> None:
+    """A reset is done because a password is lost or known to others: by default her device tokens are
+    revoked with it (her phones must log in with the new password); the admin may choose to keep them."""
+    username, password = store.user("kader", DESA_PENGULON)
+    phone = Device(server, server.login(username, password, device="HP lama"))
+    # The page's form, as the admin sends it with the box left ticked.
+    page = admin.http.get("/admin/kantor/akun/").text
+    assert 'name="cabut_perangkat" value="ya" checked' in page
+    r = admin.http.post(f"/admin/kantor/api/akun/{username}/kata-sandi/?kembali=/kantor/akun/",
+                        data={"csrftoken": admin.csrf, "password": "rahasia-baru-1",
+                              "cabut_perangkat": ["tidak", "ya"]})
+    assert r.status_code == 303, r.text
+    with phone.http() as c:
+        assert c.get("/api/sync/pull").status_code == 401
+    # The box unticked (only the hidden "tidak" is sent): her phone stays signed in.
+    phone = Device(server, server.login(username, "rahasia-baru-1", device="HP baru"))
+    r = admin.http.post(f"/admin/kantor/api/akun/{username}/kata-sandi/?kembali=/kantor/akun/",
+                        data={"csrftoken": admin.csrf, "password": "rahasia-baru-2", "cabut_perangkat": "tidak"})
+    assert r.status_code == 303, r.text
+    with phone.http() as c:
+        assert c.get("/api/sync/pull").status_code == 200
+    # JSON: revoking is the default too.
+    assert admin.kantor("POST", f"akun/{username}/kata-sandi/", json={"password": "rahasia-baru-3"}).status_code == 200
+    with phone.http() as c:
+        assert c.get("/api/sync/pull").status_code == 401
+    assert store.scalar("SELECT count(*) FROM devices d JOIN users u ON u.id = d.user_id "
+                        "WHERE u.username = :u AND d.revoked_at IS NULL", u=username) == 0
+
+
+@pytest.mark.parametrize("form", [False, True], ids=["json", "page form"])
+def test_the_office_limits_a_review_note_as_the_api_does(admin: AdminBrowser, cadre: Device, store: Store,
+                                                         form: bool) -> None:
+    rid = create(cadre, "pengkajian", jenis="masalah", uraian="Catatan panjang")
+    before = store.rows("SELECT version, review_state, review_note FROM pengkajian WHERE id = :i",
+                        i=rid if store.url.startswith("postgresql") else str(rid))
+    for note in ("x" * 5_001, "ada\x00nul"):
+        body = {"table": "pengkajian", "ids": [str(rid)], "state": "perlu_perbaikan", "note": note}
+        if form:
+            r = admin.http.post("/admin/kantor/api/tinjauan/?kembali=/kantor/tinjauan/",
+                                data={**body, "csrftoken": admin.csrf})
+            assert r.status_code == 303, r.text
+            page = admin.http.get(r.headers["location"])
+            assert 'class="err">Catatan tinjauan' in page.text, page.text[-800:]
+        else:
+            r = admin.kantor("POST", "tinjauan/", json=body)
+            assert (r.status_code, r.json()["code"]) == (400, "invalid_fields"), r.text[:300]
+    after = store.rows("SELECT version, review_state, review_note FROM pengkajian WHERE id = :i",
+                       i=rid if store.url.startswith("postgresql") else str(rid))
+    assert after == before
+    ok = admin.kantor("POST", "tinjauan/", json={"table": "pengkajian", "ids": [str(rid)], "state": "perlu_perbaikan",
+                                                 "note": "x" * 5_000})
+    assert ok.status_code == 200, ok.text[:300]
 
 
 def test_admin_accounts_are_not_managed_as_cadres(admin: AdminBrowser, store: Store) -> None:

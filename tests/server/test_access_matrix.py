@@ -21,6 +21,7 @@ import pytest
 
 from server.app import create_app
 from server.scope import covers
+from sync.records import TABLES
 from tests.admin.helpers import AdminBrowser
 from tests.conftest import GANRA, GEROKGAK, LiveServer, Store
 from tests.syncing import Device, mutation
@@ -32,8 +33,7 @@ PRINCIPALS = ["anonymous", "cadre_a", "cadre_b", "admin_x", "admin_y", "revoked"
 
 # Served to anyone, holding no data: the cadres' app (static files) and the API description.
 OPEN = {("GET", "/"), ("GET", "/{file_path:path}"), ("HEAD", "/{file_path:path}"), ("GET", "/schema"),
-        ("GET", "/schema/{path:str}"), ("GET", "/schema/openapi.json"), ("GET", "/schema/swagger"),
-        ("GET", "/schema/oauth2-redirect.html")}
+        ("GET", "/schema/{path:str}"), ("GET", "/schema/openapi.json")}
 
 
 def app_endpoints() -> list[tuple[str, str]]:
@@ -211,7 +211,7 @@ def push_check(w: World, who: Who, r: httpx.Response) -> None:
     if in_scope(who, DESA_A):
         assert result["status"] in ("applied", "merged"), result
     else:
-        assert (result["status"], result["error_code"]) == ("rejected", "out_of_scope"), result
+        assert (result["status"], result["error_code"]) == ("rejected", "not_found"), result
 
 
 def record_a_state(w: World) -> Any:
@@ -372,3 +372,85 @@ def test_cadres_cannot_log_in_to_the_office(world: World) -> None:
             r = c.post("/admin/public/login/", json={"username": username, "password": password})
             assert r.status_code == 401 and "id" not in c.cookies
             assert c.get("/dasbor/").status_code == 401
+
+
+# ---- resolving a conflict, per table and role --------------------------------------------------------------------
+
+# For every table that can conflict: the fields of a new record, the field both sides then edit, and the
+# value typed when settling it. Comments are append-only: they never conflict.
+CONFLICTS: dict[str, tuple[dict[str, Any], str, str]] = {
+    "dusun": ({"nama": "Banjar Asal"}, "nama", "Banjar Tengah"),
+    "kader": ({"nama": "Ni Made Asri", "jenis_kelamin": "P"}, "telepon", "0812000111"),
+    "pengkajian": ({"jenis": "masalah", "uraian": "Air"}, "uraian", "Air bersih dan keruh"),
+    "musyawarah": ({"jenis": "musyawarah_dusun", "tanggal": "2026-08-17"}, "tempat", "Balai banjar"),
+    "kehadiran": ({"nama": "Wayan", "jenis_kelamin": "L"}, "nama", "I Wayan Sudarsa"),
+    "usulan": ({"kegiatan": "Sumur"}, "kegiatan", "Sumur bor dusun"),
+}
+
+
+def conflict_on(w: World, table: str) -> tuple[str, str, str]:
+    """A new open conflict on ``table`` in desa A, made by two installations of whoever writes that
+    table (the admin over A for the tables she keeps, cadre A for the rest). Returns (conflict, record, field)."""
+    fields, field, _ = CONFLICTS[table]
+    if TABLES[table].admin_only:
+        first = Device(w.server, w.who["admin_x"].token)
+        second = Device(w.server, w.server.login(*w.who["admin_x"].account, device="matrix-admin-2"))
+    else:
+        first, second = w.cadre_a, w.cadre_a2
+    if table == "kehadiran":
+        musyawarah = uuid.uuid4()
+        first.push(mutation("create", "musyawarah", musyawarah, {"desa_code": DESA_A, **CONFLICTS["musyawarah"][0]}))
+        fields = {**fields, "musyawarah_id": str(musyawarah)}
+    record = uuid.uuid4()
+    [r] = first.push(mutation("create", table, record, {"desa_code": DESA_A, **fields}))
+    assert r["status"] == "applied", r
+    first.push(mutation("update", table, record, {field: "Versi satu"}, base_version=1))
+    [r] = second.push(mutation("update", table, record, {field: "Versi dua"}, base_version=1))
+    assert r["status"] == "conflict", r
+    return r["conflict_id"], str(record), field
+
+
+def test_every_table_that_can_conflict_has_a_row() -> None:
+    assert set(CONFLICTS) == {name for name, spec in TABLES.items() if not spec.append_only}
+
+
+@pytest.mark.parametrize("principal", PRINCIPALS)
+@pytest.mark.parametrize("table", sorted(CONFLICTS))
+def test_resolving_obeys_the_write_rules_of_the_table(world: World, table: str, principal: str) -> None:
+    """Settling a conflict is a write: only who may push a change of that record may settle it (a cadre
+    never the tables the kecamatan keeps), and what she types is stored only when she may."""
+    who = world.who[principal]
+    conflict, record, field = conflict_on(world, table)
+    value = CONFLICTS[table][2]
+    body = {"fields": {field: {"pick": "edited", "value": value}}}
+    with who.api(world.server) as c:
+        r = c.post(f"/api/sync/conflicts/{conflict}/resolve", json=body)
+    may = in_scope(who, DESA_A) and not (TABLES[table].admin_only and who.name.startswith("cadre"))
+    expected = 200 if may else {"anonymous": 401, "revoked": 401}.get(principal, 403 if in_scope(who, DESA_A) else 404)
+    assert r.status_code == expected, (table, principal, r.text[:300])
+    if r.status_code != 200:
+        assert r.json()["code"] == {401: "auth_invalid_token" if principal == "revoked" else "auth_required",
+                                    403: "forbidden", 404: "not_found"}[r.status_code], r.text
+    resolved = world.store.scalar("SELECT resolved_at FROM conflicts WHERE id = :id", id=conflict)
+    stored = world.store.scalar(f"SELECT {field} FROM {table} WHERE id = :id", id=record)  # noqa: S608
+    assert (resolved is not None, stored == value) == (may, may), (table, principal, stored)
+
+
+def test_a_cadres_pull_offers_no_conflict_she_may_not_settle(world: World) -> None:
+    conflicts = {table: conflict_on(world, table)[0] for table in ("dusun", "kader", "pengkajian")}
+
+    def pulled_conflicts(who: Who) -> set[str]:
+        changes, cursor = [], None
+        with who.api(world.server) as c:
+            while True:
+                page = c.get("/api/sync/pull", params={"limit": 1000, **({"cursor": cursor} if cursor else {})}).json()
+                changes += page["changes"]
+                cursor = page["next_cursor"]
+                if not page["has_more"]:
+                    break
+        return {ch["record_id"] for ch in changes if ch["table"] == "conflicts"}
+
+    cadre, admin = pulled_conflicts(world.who["cadre_a"]), pulled_conflicts(world.who["admin_x"])
+    assert conflicts["pengkajian"] in cadre and conflicts["pengkajian"] in admin
+    assert conflicts["dusun"] not in cadre and conflicts["kader"] not in cadre
+    assert conflicts["dusun"] in admin and conflicts["kader"] in admin

@@ -165,7 +165,7 @@ def sheet_rows(ws: Any) -> tuple[list[Any], list[list[Any]]]:
 
 def csv_rows(r: httpx.Response) -> tuple[list[str], list[list[str]]]:
     assert r.status_code == 200, r.text
-    assert r.headers["content-type"].startswith("text/csv")
+    assert r.headers["content-type"] == "text/csv; charset=utf-8"  # one charset, not two
     assert r.content.startswith(b"\xef\xbb\xbf")  # the BOM Excel needs to read UTF-8
     assert b"\r\n" in r.content
     rows = list(csv.reader(io.StringIO(r.content.decode("utf-8-sig"), newline=""), delimiter=";"))

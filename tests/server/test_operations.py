@@ -135,7 +135,7 @@ def test_every_request_is_one_json_log_line_without_secrets(server: LiveServer, 
 
 
 @pytest.mark.parametrize("path", ["/", "/js/app.js", "/admin/", "/dasbor/", "/api/health", "/api/tidak-ada",
-                                  "/tidak-ada"])
+                                  "/tidak-ada", "/schema", "/schema/openapi.json", "/schema/swagger"])
 def test_security_headers(server: LiveServer, path: str) -> None:
     with server.client() as c:
         r = c.get(path)
@@ -149,6 +149,22 @@ def test_security_headers(server: LiveServer, path: str) -> None:
     assert directives.get("script-src", directives.get("default-src")) in ("'self'", "'none'")
     assert "unsafe-eval" not in csp and "http" not in csp
     assert "Strict-Transport-Security" not in r.headers  # plain HTTP here
+
+
+@pytest.mark.parametrize("path", ["/schema", "/schema/", "/schema/openapi.json", "/schema/swagger",
+                                  "/schema/redoc", "/schema/oauth2-redirect.html"])
+def test_the_api_description_loads_nothing_from_another_origin(server: LiveServer, path: str) -> None:
+    """/schema shares its origin with the admin and the app: it serves the description as data (no
+    viewer page whose scripts come from a CDN), under the API's Content-Security-Policy."""
+    with server.client() as c:
+        r = c.get(path)
+    assert r.headers["Content-Security-Policy"] == "default-src 'none'; frame-ancestors 'none'; sandbox"
+    assert "<script" not in r.text and "<link" not in r.text and "cdn" not in r.text.lower()
+    if path in ("/schema", "/schema/", "/schema/openapi.json"):
+        assert r.status_code == 200 and r.json()["openapi"].startswith("3.")
+        assert "html" not in r.headers["content-type"]
+    else:
+        assert r.status_code == 404  # no viewer page (Litestar's plain "Error 404" page, no script)
 
 
 def test_behind_an_https_proxy_the_admin_logs_in_with_secure_cookies(db_url: str, tmp_path: Path,
