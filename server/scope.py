@@ -12,6 +12,12 @@ def covers(scope: str, code: str) -> bool:
     return code == scope or code.startswith(scope + ".")
 
 
-def within(column: InstrumentedAttribute[str], scope: str) -> ColumnElement[bool]:
-    """SQL for ``covers(scope, column)``."""
+DESA_CODE_LENGTH = 13  # "51.08.01.2001": a desa has no regions below it
+
+
+def within(column: InstrumentedAttribute[str] | ColumnElement[str], scope: str) -> ColumnElement[bool]:
+    """SQL for ``covers(scope, column)``. A desa scope is plain equality: an index on (column, …) then
+    answers it in order, where the OR of the general form makes the database collect and sort."""
+    if len(scope) == DESA_CODE_LENGTH:
+        return column == scope
     return or_(column == scope, column.startswith(scope + ".", autoescape=True))

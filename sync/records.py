@@ -257,13 +257,19 @@ def parse_changes(table: str, changes: dict[str, Any]) -> dict[str, Any]:
     return values
 
 
-def _holds_nul(value: Any) -> bool:
+def _holds_nul(values: dict[str, Any]) -> bool:
+    # Encoded as JSON every NUL reads "\u0000", so most values are cleared by one C call; a typed
+    # backslash followed by "u0000" reads the same, so a hit is checked value by value.
+    return b"\\u0000" in msgspec.json.encode(values) and _nul_in(values)
+
+
+def _nul_in(value: Any) -> bool:
     if isinstance(value, str):
         return "\x00" in value
     if isinstance(value, dict):
-        return any(_holds_nul(v) for v in value.values())
+        return any(_nul_in(v) for v in value.values())
     if isinstance(value, list):
-        return any(_holds_nul(v) for v in value)
+        return any(_nul_in(v) for v in value)
     return False
 
 

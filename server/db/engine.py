@@ -2,19 +2,29 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+import msgspec
 from sqlalchemy import event
 from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+
+
+def _json(value: Any) -> str:
+    """JSON columns (history, stored answers, conflicts) written by msgspec: a push writes two JSON
+    values per record, and the standard library's encoder was a tenth of its time."""
+    return msgspec.json.encode(value).decode()
 
 
 def make_engine(url: str, pool_size: int = 10) -> AsyncEngine:
     if url.startswith("sqlite"):
         # hide_parameters: bound values (an admin's session token, anything typed) stay out of the SQL
         # log at debug level and out of error messages.
-        engine = create_async_engine(url, connect_args={"timeout": 30}, hide_parameters=True)
+        engine = create_async_engine(url, connect_args={"timeout": 30}, hide_parameters=True, json_serializer=_json)
         _configure_sqlite(engine)
         return engine
-    engine = create_async_engine(url, pool_size=pool_size, max_overflow=pool_size, hide_parameters=True)
+    engine = create_async_engine(url, pool_size=pool_size, max_overflow=pool_size, hide_parameters=True,
+                                 json_serializer=_json)
     _refuse_closed_connections(engine)
     return engine
 

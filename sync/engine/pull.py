@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import heapq
+import functools
 import uuid
 from typing import NamedTuple
 
-from sqlalchemy import func, select, update
+from sqlalchemy import Select, bindparam, func, literal_column, select, union_all, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from server.db.types import utcnow
 from server.models import Bidang, Conflict, SyncClient, SyncMeta, Wilayah
 from server.scope import within
-from sync.engine.tables import PULLED, TABLE_OF, row_to_wire
+from sync.engine.tables import PULLED, column_names, wire_row
 from sync.engine.timeline import current as current_timeline
 from sync.engine.writer import Actor
 from sync.protocol import Change, PullResponse, Reference
@@ -82,24 +82,32 @@ async def pull(db: AsyncSession, actor: Actor, cursor: str | None, limit: int,
     # began after the purge never held those records, however low its cursor is while it pages.
     if 0 < after < purged and made_under < purged:
         raise ResyncRequired("tombstones older than this cursor have been purged")
-    # Step 2: from each table, the rows changed after the cursor, oldest change first.
-    per_table = []
-    for model in PULLED.values():
-        query = select(model).where(model.change_seq > after, within(model.desa_code, actor.scope))
-        if model is Conflict and actor.role != Role.admin:
-            # A cadre is not offered conflicts she may not settle: those of tables the admin keeps.
-            query = query.where(Conflict.table_name.not_in(ADMIN_ONLY))
-        rows = await db.scalars(query.order_by(model.change_seq).limit(limit + 1))
-        per_table.append(list(rows))
-    # Step 3: merge into one page of at most ``limit`` changes; the cursor moves to its last one.
-    merged = list(heapq.merge(*per_table, key=lambda r: r.change_seq))
-    page, has_more = merged[:limit], len(merged) > limit
-    changes = [
-        Change(table=TABLE_OF[type(r)], record_id=r.id, change_seq=r.change_seq, version=r.version,
-               deleted=r.deleted_at is not None, row=None if r.deleted_at is not None else row_to_wire(r))
-        for r in page
-    ]
-    next_seq = page[-1].change_seq if page else after
+    # Step 2: which changes make the page: the first ``limit`` change numbers above the cursor over every
+    # table, in one statement. Each table answers from its (desa_code, change_seq) index, in order,
+    # without reading its rows; a pull with nothing new ends here.
+    numbers = (await db.execute(_page_numbers(actor.scope, actor.role == Role.admin),
+                                {"after": after, "n": limit + 1})).all()
+    page, has_more = numbers[:limit], len(numbers) > limit
+    # Step 3: the page's rows, from each table that has some: exactly those numbered (after, last], read
+    # with Core and turned into wire values without ORM objects; then in change order.
+    by_seq: dict[int, Change] = {}
+    if page:
+        last = page[-1][1]
+        for t in sorted({t for t, _ in page}):
+            name, model = _PULLED[t]
+            columns = column_names(model)
+            table = model.__table__
+            rows = await db.execute(select(*(table.c[c] for c in columns))
+                                    .where(within(table.c.desa_code, actor.scope),
+                                           table.c.change_seq > after, table.c.change_seq <= last))
+            for values in rows:
+                row = wire_row(columns, values)
+                deleted = row["deleted_at"] is not None
+                by_seq[row["change_seq"]] = Change(table=name, record_id=values.id, change_seq=row["change_seq"],
+                                                   version=row["version"], deleted=deleted,
+                                                   row=None if deleted else row)
+    changes = [by_seq[seq] for _, seq in page]
+    next_seq = page[-1][1] if page else after
     reference = await _reference(db, actor) if after == 0 else None
     next_cursor = make_cursor(next_seq, actor.scope, timeline.database_id, max(purged, made_under))
     # Counted only when asked and more follows: a pull that fits one page (most of them) costs nothing more.
@@ -115,6 +123,29 @@ async def _remaining(db: AsyncSession, actor: Actor, after: int) -> int:
         total += await db.scalar(select(func.count()).select_from(model)
                                  .where(model.change_seq > after, within(model.desa_code, actor.scope))) or 0
     return total
+
+
+_PULLED = list(PULLED.items())
+
+
+def _numbers(model: type, scope: str, admin: bool) -> Select[tuple[int, int]]:
+    t = next(i for i, (_, m) in enumerate(_PULLED) if m is model)
+    query = select(literal_column(str(t)).label("t"), model.change_seq.label("seq")).where(
+        within(model.desa_code, scope), model.change_seq > bindparam("after"))
+    if model is Conflict and not admin:
+        # A cadre is not offered conflicts she may not settle: those of tables the admin keeps.
+        query = query.where(Conflict.table_name.not_in(ADMIN_ONLY))
+    return query
+
+
+@functools.lru_cache(maxsize=4096)
+def _page_numbers(scope: str, admin: bool) -> Select[tuple[int, int]]:
+    """(table index, change_seq) of the first ``:n`` changes above ``:after`` in ``scope``, oldest first:
+    per table at most ``:n`` from its index, then the first ``:n`` of their union."""
+    parts = [_numbers(model, scope, admin).order_by(model.change_seq).limit(bindparam("n")).subquery()
+             for model in PULLED.values()]
+    union = union_all(*(select(part.c.t, part.c.seq) for part in parts)).subquery()
+    return select(union.c.t, union.c.seq).order_by(union.c.seq).limit(bindparam("n"))
 
 
 async def note_pull(db: AsyncSession, actor: Actor, device_id: int | None) -> None:

@@ -14,6 +14,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from server.db.bulk import insert_rows
 from server.db.types import utcnow
 from server.models import Conflict, History, ProcessedMutation, SyncClient, Wilayah
 from sync.engine.batch import BatchReads, read_batch
@@ -77,13 +78,23 @@ async def push(db: AsyncSession, actor: Actor, request: PushRequest, device_id: 
     try:
         async with db.begin_nested():
             reads = await read_batch(db, writer, [m for m in mutations if m.mutation_id not in done])
-            results = await _apply_all(db, writer, request.client_id, mutations, dict(done), reads)
+            results, answers = await _apply_all(db, writer, request.client_id, mutations, dict(done), reads)
+            await _store_answers(db, answers)
             await writer.finish()  # Step 5
     except (IntegrityError, _Partial):
         writer = Writer(db, actor)
-        results = await _apply_all(db, writer, request.client_id, mutations, dict(done), None)
+        results, answers = await _apply_all(db, writer, request.client_id, mutations, dict(done), None)
+        await _store_answers(db, answers)
         await writer.finish()  # Step 5: number every change of this batch, in commit order.
     return PushResponse(results=results, database_id=timeline.database_id)
+
+
+async def _store_answers(db: AsyncSession, answers: list[dict[str, Any]]) -> None:
+    """The batch's answers, in one INSERT (no ORM objects): written before the change counter is locked.
+    Without flushing the rows the batch changed: they are written once, numbered, in ``Writer.finish``."""
+    if answers:
+        with db.no_autoflush:
+            await insert_rows(db, ProcessedMutation.__table__, answers)
 
 
 class _Partial(Exception):
@@ -91,9 +102,12 @@ class _Partial(Exception):
 
 
 async def _apply_all(db: AsyncSession, writer: Writer, client_id: uuid.UUID, mutations: list[Mutation],
-                     done: dict[uuid.UUID, dict[str, Any]], reads: BatchReads | None) -> list[MutationResult]:
-    """Every mutation in order; ``reads`` given: checked against them, no savepoints (see ``push``)."""
+                     done: dict[uuid.UUID, dict[str, Any]], reads: BatchReads | None,
+                     ) -> tuple[list[MutationResult], list[dict[str, Any]]]:
+    """Every mutation in order; ``reads`` given: checked against them, no savepoints (see ``push``).
+    Returns the answers, and the ``processed_mutations`` rows of the new ones."""
     results: list[MutationResult] = []
+    answers: list[dict[str, Any]] = []
     now = utcnow()
     for mutation in mutations:
         if mutation.mutation_id in done:  # answered before, or earlier in this same batch
@@ -110,10 +124,10 @@ async def _apply_all(db: AsyncSession, writer: Writer, client_id: uuid.UUID, mut
                     raise _Partial from None
                 result = _rejected(mutation, r)
         done[mutation.mutation_id] = msgspec.to_builtins(result)
-        db.add(ProcessedMutation(mutation_id=mutation.mutation_id, client_id=client_id, seq=mutation.seq,
-                                 result=done[mutation.mutation_id], created_at=now))
+        answers.append({"mutation_id": mutation.mutation_id, "client_id": client_id, "seq": mutation.seq,
+                        "result": done[mutation.mutation_id], "created_at": now})
         results.append(result)
-    return results
+    return results, answers
 
 
 async def _register_client(db: AsyncSession, actor: Actor, request: PushRequest, device_id: int | None) -> None:

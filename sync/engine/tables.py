@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+import functools
+from typing import Any, ClassVar
 
 import msgspec
 from sqlalchemy import inspect
@@ -35,8 +36,21 @@ PULLED: dict[str, type[SyncedRow]] = {**MODELS, "conflicts": Conflict}
 TABLE_OF: dict[type[SyncedRow], str] = {model: name for name, model in PULLED.items()}
 
 
-def column_names(model: type[SyncedRow]) -> list[str]:
-    return [c.key for c in inspect(model).column_attrs]
+class PendingRow:
+    """A row a push batch creates, held as plain attributes (one per column) until the batch inserts it
+    with the other new rows of its table in one statement (``sync.engine.writer.Writer``). Later
+    mutations of the batch read and change it like a loaded row; ``model`` says which table it is for."""
+
+    model: ClassVar[type[SyncedRow]]
+
+
+def model_of(row: SyncedRow | PendingRow) -> type[SyncedRow]:
+    return row.model if isinstance(row, PendingRow) else type(row)
+
+
+@functools.cache
+def column_names(model: type[SyncedRow]) -> tuple[str, ...]:
+    return tuple(c.key for c in inspect(model).column_attrs)
 
 
 def wire_value(value: Any) -> Any:
@@ -46,6 +60,16 @@ def wire_value(value: Any) -> Any:
     return msgspec.to_builtins(value)
 
 
-def row_to_wire(row: SyncedRow) -> dict[str, Any]:
+def row_to_wire(row: SyncedRow | PendingRow) -> dict[str, Any]:
     """The whole row as JSON builtins (UUIDs, dates, times and instants as ISO text)."""
-    return {name: wire_value(getattr(row, name)) for name in column_names(type(row))}
+    return {name: wire_value(getattr(row, name)) for name in column_names(model_of(row))}
+
+
+_BUILTIN = frozenset({str, int, float, bool, type(None), dict, list})
+
+
+def wire_row(names: tuple[str, ...], values: Any) -> dict[str, Any]:
+    """A row read with Core (``values`` in the order of ``names``) as ``row_to_wire`` gives it: values
+    that are JSON builtins already are kept, the others go through ``wire_value``."""
+    return {name: value if type(value) in _BUILTIN else wire_value(value)
+            for name, value in zip(names, values, strict=True)}

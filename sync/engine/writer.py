@@ -5,19 +5,21 @@ fields (old → new) in ``history``, and gives each change a ``change_seq`` so t
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import uuid
 from dataclasses import dataclass
 from typing import Any
 
 import msgspec
-from sqlalchemy import insert, inspect, select
+from sqlalchemy import inspect, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from server.db.bulk import insert_rows
 from server.db.types import utcnow
 from server.models import Base, History, SyncedRow
 from server.scope import covers
 from sync.engine.sequence import allocate
-from sync.engine.tables import TABLE_OF, column_names, wire_value
+from sync.engine.tables import TABLE_OF, PendingRow, column_names, model_of, wire_value
 from sync.merge import same
 from sync.records import SCORE_FIELDS, column_values, score_total
 from sync.vocabulary import Role
@@ -65,17 +67,18 @@ class Writer:
     """Collects the changes of one transaction, then numbers them all at once in ``finish``.
 
     History entries are written in ``finish`` (one statement for all), so read history only after it.
-    ``deferred``: created rows also wait for ``finish`` and go in table by table, parents first (a push
-    batch: no savepoints, one INSERT per table); otherwise each is added to the session at once, so
-    that a savepoint around one mutation flushes, and can reject, that mutation alone.
+    ``deferred`` (a push batch: no savepoints): created rows are ``PendingRow``s, not ORM objects, and
+    ``finish`` inserts them with Core, one multi-row INSERT per table, parents first, already numbered;
+    otherwise each is added to the session at once, so that a savepoint around one mutation flushes, and
+    can reject, that mutation alone.
     """
 
     def __init__(self, db: AsyncSession, actor: Actor, *, deferred: bool = False) -> None:
         self.db = db
         self.actor = actor
         self.deferred = deferred
-        self._pending: list[tuple[SyncedRow, dict[str, Any]]] = []
-        self._created: list[SyncedRow] = []
+        self._pending: list[tuple[SyncedRow | PendingRow, dict[str, Any]]] = []
+        self._created: list[PendingRow] = []
         # Rows read up front by ``preload`` (None: known not to exist), and the rows created since.
         self._rows: dict[tuple[type[SyncedRow], uuid.UUID], SyncedRow | None] = {}
 
@@ -113,14 +116,17 @@ class Writer:
     async def create(self, model: type[SyncedRow], record_id: uuid.UUID, desa_code: str, values: dict[str, Any],
                      *, mutation_id: uuid.UUID | None = None) -> SyncedRow:
         now = utcnow()
-        row = model(id=record_id, desa_code=desa_code, version=1, change_seq=0, created_by=self.actor.user_id,
-                    updated_by=self.actor.user_id, created_at=now, updated_at=now, deleted_at=None,
-                    has_conflict=False, **values)
-        _derive(row, values)
-        _fill_defaults(row)
+        system = {"id": record_id, "desa_code": desa_code, "version": 1, "change_seq": 0,
+                  "created_by": self.actor.user_id, "updated_by": self.actor.user_id, "created_at": now,
+                  "updated_at": now, "deleted_at": None, "has_conflict": False}
         if self.deferred:
+            row: Any = _pending_row(model, {**system, **values})
+            _derive(row, values)
             self._created.append(row)
         else:
+            row = model(**system, **values)
+            _derive(row, values)
+            _fill_defaults(row)
             self.db.add(row)
         if (model, record_id) in self._rows:
             self._rows[(model, record_id)] = row
@@ -161,27 +167,43 @@ class Writer:
         self._record(row, "create", changes, None, row.created_at, user_id=row.created_by)
 
     async def finish(self) -> None:
-        """Write this transaction's rows, then number its changes (see ``sequence.allocate``) and write
-        their history. The counter is locked last, so that other writers wait for it only while the
-        numbers are set and the transaction commits."""
+        """Write this transaction's rows, number its changes (see ``sequence.allocate``) and write their
+        history. The counter is locked as late as it can be, so that other writers wait for it only while
+        this transaction's last statements run and it commits."""
         if not self._pending:
             return
-        # The session knows no relationships between these tables, so it would not insert a
-        # musyawarah before its kehadiran: created rows go in table by table, parents first.
-        created, self._created = self._created, []
-        order = {table.name: i for i, table in enumerate(Base.metadata.sorted_tables)}
-        for name in sorted({TABLE_OF[type(r)] for r in created}, key=order.__getitem__):
-            self.db.add_all([r for r in created if TABLE_OF[type(r)] == name])
-            await self.db.flush()
+        if self.deferred:
+            await self._finish_batch()
+            return
         await self.db.flush()
-        seqs = await allocate(self.db, len(self._pending))
+        entries = self._number(await allocate(self.db, len(self._pending)))
+        await self.db.flush()
+        await insert_rows(self.db, History.__table__, entries)
+
+    async def _finish_batch(self) -> None:
+        """A push batch: every check is done and nothing is written yet, so the numbers are taken first and
+        each row goes in once, already numbered: new rows with one INSERT per table (parents first: the
+        tables know no ORM relationships), then the loaded rows it changed with the session's UPDATEs
+        (after the new rows they may point at), then the history."""
+        with self.db.no_autoflush:
+            entries = self._number(await allocate(self.db, len(self._pending)))
+            created, self._created = self._created, []
+            by_table: dict[type[SyncedRow], list[dict[str, Any]]] = {}
+            for row in created:
+                by_table.setdefault(row.model, []).append(vars(row))
+            for model in sorted(by_table, key=_TABLE_ORDER.__getitem__):
+                await insert_rows(self.db, model.__table__, by_table[model])
+        await self.db.flush()
+        await insert_rows(self.db, History.__table__, entries)
+
+    def _number(self, seqs: range) -> list[dict[str, Any]]:
+        """Give each pending change its number; returns their history entries."""
         for (row, entry), seq in zip(self._pending, seqs, strict=True):
             row.change_seq = seq
             entry["change_seq"] = seq
         entries = [entry for _, entry in self._pending]
         self._pending.clear()
-        await self.db.flush()
-        await self.db.execute(insert(History), entries)
+        return entries
 
     def _bump(self, row: SyncedRow, op: str, changes: dict[str, list[Any]], mutation_id: uuid.UUID | None,
               now: dt.datetime) -> None:
@@ -192,7 +214,7 @@ class Writer:
 
     def _record(self, row: SyncedRow, op: str, changes: dict[str, list[Any]], mutation_id: uuid.UUID | None,
                 now: dt.datetime, user_id: int | None = None) -> None:
-        entry = {"table_name": TABLE_OF[type(row)], "record_id": row.id, "desa_code": row.desa_code,
+        entry = {"table_name": TABLE_OF[model_of(row)], "record_id": row.id, "desa_code": row.desa_code,
                  "version": row.version, "change_seq": 0, "op": op, "user_id": user_id or self.actor.user_id,
                  "client_id": self.actor.client_id, "mutation_id": mutation_id, "via": self.actor.via,
                  "changes": changes, "at": now}
@@ -209,15 +231,55 @@ def _fill_defaults(row: SyncedRow) -> None:
             setattr(row, attr.key, default.arg if default.is_scalar else default.arg(None))
 
 
-def _derived(row: SyncedRow, values: dict[str, Any]) -> dict[str, Any]:
+_SCORES = frozenset({*SCORE_FIELDS, "skor_total"})
+
+
+def _derived(row: SyncedRow | PendingRow, values: dict[str, Any]) -> dict[str, Any]:
     """Fields the server computes from others: the total of the five scores."""
-    if not hasattr(row, "skor_total") or not any(k.startswith("skor_") for k in values):
+    if _SCORES.isdisjoint(values) or not hasattr(row, "skor_total"):
         return {}
-    merged = {k: values.get(k, getattr(row, k)) for k in SCORE_FIELDS}
+    merged = {k: values[k] if k in values else getattr(row, k) for k in SCORE_FIELDS}
     return {"skor_total": score_total(merged)}
 
 
-def _derive(row: SyncedRow, values: dict[str, Any]) -> None:
+def _derive(row: SyncedRow | PendingRow, values: dict[str, Any]) -> None:
     for name, value in _derived(row, values).items():
         setattr(row, name, value)
         values[name] = value
+
+
+# Parents before children, as the foreign keys require.
+_TABLE_ORDER = {model: Base.metadata.sorted_tables.index(model.__table__) for model in TABLE_OF}
+
+
+@functools.cache
+def _pending_class(model: type[SyncedRow]) -> type[PendingRow]:
+    return type(f"Pending{model.__name__}", (PendingRow,), {"model": model})
+
+
+@functools.cache
+def _column_defaults(model: type[SyncedRow]) -> tuple[dict[str, Any], tuple[tuple[str, Any], ...]]:
+    """The defaults the INSERT would apply: (plain values, (column, callable) pairs)."""
+    plain, made = {}, []
+    for attr in inspect(model).column_attrs:
+        default = attr.columns[0].default
+        if default is None:
+            plain[attr.key] = None
+        elif default.is_scalar:
+            plain[attr.key] = default.arg
+        else:
+            made.append((attr.key, default.arg))
+    return plain, tuple(made)
+
+
+def _pending_row(model: type[SyncedRow], values: dict[str, Any]) -> PendingRow:
+    """A new row with every column: the given values, the column defaults for the rest (a field the
+    client set, even to None, keeps its value)."""
+    plain, made = _column_defaults(model)
+    row = _pending_class(model)()
+    row.__dict__.update(plain)
+    for key, make in made:
+        if key not in values:
+            row.__dict__[key] = make(None)
+    row.__dict__.update(values)
+    return row
