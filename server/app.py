@@ -15,6 +15,8 @@ from litestar.openapi.plugins import SwaggerRenderPlugin
 from litestar.static_files import create_static_files_router
 
 from admin.mount import admin_handlers
+from server.appshell import check as check_app_shell
+from server.appshell import serve_shell, serve_worker
 from server.attachments.routes import ROUTES as ATTACHMENT_ROUTES
 from server.auth.middleware import PUBLIC_PATHS, DeviceTokenMiddleware
 from server.auth.routes import AuthController
@@ -37,6 +39,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
     settings = settings or Settings.from_env()
     configure_logging(settings.log_level, settings.log_format)
     limits_store = rate_limit_store(settings)
+    check_app_shell(settings.pwa_dir)
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncGenerator[None, None]:
@@ -60,7 +63,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
                                      # always revalidated, so an update is never hidden by a stale cache
                                      cache_control=CacheControlHeader(no_cache=True))
     app = Litestar(
-        route_handlers=[api, *admin_handlers(settings), pwa],
+        route_handlers=[api, *admin_handlers(settings), serve_shell, serve_worker, pwa],
         lifespan=[lifespan],
         state=State({"settings": settings, "rate_limit_store": limits_store}),
         stores={STORE: limits_store},
