@@ -19,6 +19,7 @@ from server.appshell import check as check_app_shell
 from server.appshell import serve_shell, serve_worker
 from server.attachments.routes import ROUTES as ATTACHMENT_ROUTES
 from server.auth.middleware import PUBLIC_PATHS, DeviceTokenMiddleware
+from server.auth.passwords import hasher
 from server.auth.routes import AuthController
 from server.db.session import Database, provide_db
 from server.errors import EXCEPTION_HANDLERS
@@ -40,6 +41,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
     configure_logging(settings.log_level, settings.log_format)
     limits_store = rate_limit_store(settings)
     check_app_shell(settings.pwa_dir)
+    hasher()  # an unknown KADER_PASSWORD_HASH_COST stops the start
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncGenerator[None, None]:

@@ -81,6 +81,13 @@ class Settings:
         )
 
 
+def password_hash_cost() -> str | None:
+    """``KADER_PASSWORD_HASH_COST``: unset in production (RFC 9106's argon2 parameters); the test suite
+    alone sets ``test`` (server/auth/passwords.py). Read apart from ``Settings`` because passwords are
+    hashed outside the app too (the ``kader`` command, the tests' own accounts)."""
+    return os.environ.get("KADER_PASSWORD_HASH_COST") or None
+
+
 def _stored_secret(data_dir: Path) -> str:
     """A per-installation secret kept in the data directory, so every worker of one install agrees on it."""
     path = data_dir / "secret_key"

@@ -1,0 +1,135 @@
+"""The databases the tests run on (a SQLite file and the PostgreSQL server here), direct access to what
+the server stored, and a desa of its own for any test that counts what is in one."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import os
+import secrets
+import socket
+import uuid
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
+from typing import Any, TypeVar
+
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from server.auth import service as auth_service
+from server.db.engine import make_engine, make_sessionmaker
+from server.models import Wilayah
+from server.models.enums import Role, WilayahKind
+from tests.support.missing import missing
+
+PG_HOST = os.environ.get("KADER_TEST_PG_HOST", "127.0.0.1")
+PG_PORT = int(os.environ.get("KADER_TEST_PG_PORT", "5432"))
+PG_USER = os.environ.get("KADER_TEST_PG_USER", "postgres")
+
+# The regions every test database holds (loaded from the register), and desa of them that tests share:
+# a test that counts or lists what is in a desa makes its own (``Store.new_desa``).
+GEROKGAK, GANRA = "51.08.01", "73.12.07"
+DESA_GEROKGAK, DESA_PEJARAKAN = "51.08.01.2009", "51.08.01.2002"
+DESA_GANRA = "73.12.07.2002"
+# The register's desa of each (a test database may hold more: those tests made).
+REGISTER_GEROKGAK = frozenset(f"51.08.01.20{i:02d}" for i in range(1, 15))
+REGISTER_GANRA = frozenset(f"73.12.07.20{i:02d}" for i in range(1, 5))
+
+T = TypeVar("T")
+# Desa codes the register never uses (its desa are numbered 2001…, kelurahan 1001…).
+_new_desa_numbers = itertools.count(9001)
+
+
+def pg_reachable() -> bool:
+    try:
+        with socket.create_connection((PG_HOST, PG_PORT), timeout=2):
+            return True
+    except OSError:
+        return False
+
+
+async def pg_admin(sql: str) -> None:
+    """One statement on the PostgreSQL server's maintenance database (CREATE/DROP DATABASE…)."""
+    import asyncpg
+
+    conn = await asyncpg.connect(host=PG_HOST, port=PG_PORT, user=PG_USER, database="postgres")
+    try:
+        await conn.execute(sql)
+    finally:
+        await conn.close()
+
+
+class Store:
+    """Direct database access for arranging and checking what the server stored."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+
+    def run(self, work: Callable[[AsyncSession], Awaitable[T]]) -> T:
+        """Run ``work(session)`` in one committed transaction on a fresh engine."""
+
+        async def go() -> T:
+            engine = make_engine(self.url)
+            try:
+                async with make_sessionmaker(engine)() as session:
+                    result = await work(session)
+                    await session.commit()
+                    return result
+            finally:
+                await engine.dispose()
+
+        return asyncio.run(go())
+
+    def scalar(self, sql: str, **params: Any) -> Any:
+        async def work(s: AsyncSession) -> Any:
+            return (await s.execute(text(sql), params)).scalar()
+
+        return self.run(work)
+
+    def rows(self, sql: str, **params: Any) -> list[Any]:
+        async def work(s: AsyncSession) -> list[Any]:
+            return list((await s.execute(text(sql), params)).all())
+
+        return self.run(work)
+
+    def user(self, role: Role | str, wilayah: str, *, password: str | None = None) -> tuple[str, str]:
+        """Create an account with a unique username; returns (username, password)."""
+        username = f"{role}-{secrets.token_hex(4)}"
+        password = password or secrets.token_urlsafe(12)
+
+        async def work(s: AsyncSession) -> None:
+            await auth_service.create_user(s, username, password, Role(role), wilayah, nama=username)
+
+        self.run(work)
+        return username, password
+
+    def desa_codes(self, kecamatan: str) -> set[str]:
+        """Every desa of ``kecamatan`` in this database: the register's and those tests made."""
+        return {code for (code,) in self.rows("SELECT code FROM wilayah WHERE parent_code = :k", k=kecamatan)}
+
+    def new_desa(self, kecamatan: str = GEROKGAK, name: str | None = None) -> str:
+        """A desa no other test writes in: a new row of the region register under ``kecamatan`` (a desa
+        needs nothing else: its dusun, cadres and records are what tests add). Returns its code."""
+
+        async def work(s: AsyncSession) -> str:
+            code = f"{kecamatan}.{next(_new_desa_numbers)}"
+            while await s.get(Wilayah, code) is not None:
+                code = f"{kecamatan}.{next(_new_desa_numbers)}"
+            s.add(Wilayah(code=code, name=name or f"Uji {code[-4:]}", level=4, kind=WilayahKind.desa,
+                          parent_code=kecamatan))
+            return code
+
+        return self.run(work)
+
+
+@contextmanager
+def postgres_database(prefix: str = "kader_test") -> Iterator[str]:
+    """A fresh, empty PostgreSQL database, dropped afterwards."""
+    if not pg_reachable():
+        missing("postgresql", f"no PostgreSQL server reachable at {PG_HOST}:{PG_PORT}")
+    name = f"{prefix}_{uuid.uuid4().hex[:12]}"
+    asyncio.run(pg_admin(f'CREATE DATABASE "{name}"'))
+    try:
+        yield f"postgresql+asyncpg://{PG_USER}@{PG_HOST}:{PG_PORT}/{name}"
+    finally:
+        asyncio.run(pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
