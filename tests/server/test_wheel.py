@@ -38,6 +38,7 @@ def run(*args: str | Path, **kwargs) -> subprocess.CompletedProcess[str]:
 
 def build_wheel(tmp_path: Path) -> Path:
     source = tmp_path / "source"
+    source.mkdir()
     for name in SOURCES:
         if (REPO / name).is_dir():
             shutil.copytree(REPO / name, source / name, symlinks=True,
