@@ -38,6 +38,7 @@ REGISTER_GANRA = frozenset(f"73.12.07.20{i:02d}" for i in range(1, 5))
 T = TypeVar("T")
 # Desa codes the register never uses (its desa are numbered 2001…, kelurahan 1001…).
 _new_desa_numbers = itertools.count(9001)
+_made: dict[str, set[str]] = {}  # database URL -> the desa codes tests made in it
 
 
 def pg_reachable() -> bool:
@@ -103,6 +104,10 @@ class Store:
         self.run(work)
         return username, password
 
+    def made_desa(self) -> set[str]:
+        """The desa tests made in this database (the rest of ``wilayah`` is the register's)."""
+        return set(_made.get(self.url, ()))
+
     def desa_codes(self, kecamatan: str) -> set[str]:
         """Every desa of ``kecamatan`` in this database: the register's and those tests made."""
         return {code for (code,) in self.rows("SELECT code FROM wilayah WHERE parent_code = :k", k=kecamatan)}
@@ -119,7 +124,9 @@ class Store:
                           parent_code=kecamatan))
             return code
 
-        return self.run(work)
+        code = self.run(work)
+        _made.setdefault(self.url, set()).add(code)
+        return code
 
 
 @contextmanager
