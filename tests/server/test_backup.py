@@ -38,6 +38,9 @@ from tests.conftest import (
 )
 from tests.syncing import Device, mutation
 
+# Each test starts servers and runs `kader backup`/`restore` as processes: the whole suite runs them.
+pytestmark = pytest.mark.slow
+
 MASALAH = {"jenis": "masalah", "uraian": "Jalan dusun tergenang", "bidang_code": "2"}
 
 

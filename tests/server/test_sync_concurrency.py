@@ -21,11 +21,15 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 from sqlalchemy import select
 
 from server.models import Musyawarah, Pengkajian, User
 from tests.conftest import LiveServer, Store, children, start_server, stop_server
 from tests.syncing import Device, mutation
+
+# The commit-order race: a server of its own (three workers on PostgreSQL) hammered for up to 45 s.
+pytestmark = pytest.mark.slow
 
 WRITERS, BATCHES = 6, 30
 PAGES = (3, 10, 40)  # one puller each: small pages, so a stream is many pages, yet some keep up with the head

@@ -16,7 +16,7 @@ _SCRIPT = Path(sys.executable).with_name("kader")
 KADER = [str(_SCRIPT)] if _SCRIPT.exists() else [sys.executable, "-m", "server.cli"]
 
 # Every server and command a test starts inherits these (tests/conftest.py puts them in os.environ):
-# argon2 at its cheapest, which production never reads (server/auth/passwords.py).
+# argon2 at a test cost, which production never reads (server/auth/passwords.py).
 TEST_ENV = {"KADER_PASSWORD_HASH_COST": "test"}
 
 
