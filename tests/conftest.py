@@ -107,6 +107,7 @@ def db_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFact
         store.run(lambda s: load_wilayah(s, GEROKGAK))
         store.run(lambda s: load_wilayah(s, GANRA))
         yield url
+        store.close()
 
 
 @pytest.fixture(scope="session")

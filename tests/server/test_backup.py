@@ -101,6 +101,7 @@ def template(db_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[
             url = stack.enter_context(postgres_database("kader_backup_template"))
         upgrade(url)
         Store(url).run(lambda s: load_wilayah(s, GEROKGAK))
+        Store(url).close()  # PostgreSQL copies a template only while no one is connected to it
         yield url
 
 
