@@ -53,11 +53,13 @@ from tests.support.servers import (  # noqa: F401
     stop_server,
 )
 
-# Before anything hashes a password: the accounts the tests make here, and every server and `kader`
-# command they start (which inherit the environment), hash at argon2's test cost.
-os.environ.update(TEST_ENV)
-
 TESTS = Path(__file__).parent
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    # Before anything hashes a password: the accounts the tests make here, and every server and `kader`
+    # command they start (which inherit the environment), hash at argon2's test cost.
+    os.environ.update(TEST_ENV)
 
 
 def drives_chromium(item: pytest.Item) -> bool:

@@ -15,8 +15,9 @@ import httpx
 _SCRIPT = Path(sys.executable).with_name("kader")
 KADER = [str(_SCRIPT)] if _SCRIPT.exists() else [sys.executable, "-m", "server.cli"]
 
-# Every server and command a test starts inherits these (tests/conftest.py puts them in os.environ):
-# argon2 at a test cost, which production never reads (server/auth/passwords.py).
+# What pytest runs with (tests/conftest.py puts it in os.environ, so every server and command a test
+# starts inherits it): argon2 at a test cost, which production never reads (server/auth/passwords.py).
+# Not set by merely importing these helpers: bench/ starts servers with them and measures production.
 TEST_ENV = {"KADER_PASSWORD_HASH_COST": "test"}
 
 
@@ -49,7 +50,7 @@ def start_server(db_url: str, data_dir: Path, extra_env: dict[str, str] | None =
     ``port`` starts it again where a stopped one listened (its clients keep their address)."""
     port = port or free_port()
     # Rate limits off unless a test asks for them: the suite logs in hundreds of accounts from 127.0.0.1.
-    env = {**os.environ, **TEST_ENV, "KADER_DATABASE_URL": db_url, "KADER_DATA_DIR": str(data_dir),
+    env = {**os.environ, "KADER_DATABASE_URL": db_url, "KADER_DATA_DIR": str(data_dir),
            "KADER_SECRET_KEY": "test-secret", "KADER_RATE_LOGIN_PER_MINUTE": "0", "KADER_RATE_PUSH_PER_MINUTE": "0",
            **(extra_env or {})}
     log = data_dir / f"server-{port}.log"
