@@ -14,8 +14,11 @@ from litestar.openapi.plugins import JsonRenderPlugin
 from litestar.static_files import create_static_files_router
 
 from admin.mount import admin_handlers
+from server.appshell import check as check_app_shell
+from server.appshell import serve_shell, serve_worker
 from server.attachments.routes import ROUTES as ATTACHMENT_ROUTES
 from server.auth.middleware import PUBLIC_PATHS, DeviceTokenMiddleware
+from server.auth.passwords import hasher
 from server.auth.routes import AuthController
 from server.db.session import Database
 from server.errors import EXCEPTION_HANDLERS
@@ -38,6 +41,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
     settings = settings or Settings.from_env()
     configure_logging(settings.log_level, settings.log_format)
     limits_store = rate_limit_store(settings)
+    check_app_shell(settings.pwa_dir)
+    hasher()  # an unknown KADER_PASSWORD_HASH_COST stops the start
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncGenerator[None, None]:
@@ -61,7 +66,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
                                      # always revalidated, so an update is never hidden by a stale cache
                                      cache_control=CacheControlHeader(no_cache=True))
     app = Litestar(
-        route_handlers=[api, *admin_handlers(settings), pwa],
+        route_handlers=[api, *admin_handlers(settings), serve_shell, serve_worker, pwa],
         lifespan=[lifespan],
         state=State({"settings": settings, "rate_limit_store": limits_store}),
         stores={STORE: limits_store},

@@ -14,8 +14,6 @@ from tests.admin.helpers import AdminBrowser, create, kader_device
 from tests.conftest import DESA_GEROKGAK, DESA_PEJARAKAN, GEROKGAK, LiveServer, Store
 from tests.syncing import Device, mutation
 
-DESA_PENGULON = "51.08.01.2011"  # a desa only these office tests write in (exports tests own Patas)
-
 
 @pytest.fixture(scope="module")
 def admin(server: LiveServer, store: Store) -> AdminBrowser:
@@ -23,14 +21,15 @@ def admin(server: LiveServer, store: Store) -> AdminBrowser:
 
 
 @pytest.fixture
-def cadre(server: LiveServer, store: Store) -> Device:
-    device = kader_device(server, store, DESA_PENGULON)
+def cadre(server: LiveServer, store: Store, desa: str) -> Device:
+    """A cadre of a desa made for the test, so its review queue and conflicts are the test's alone."""
+    device = kader_device(server, store, desa)
     device.pull_all()
     return device
 
 
 def test_bulk_review_with_a_note_reaches_the_cadre_and_a_correction_returns_as_diajukan(
-        admin: AdminBrowser, cadre: Device) -> None:
+        admin: AdminBrowser, cadre: Device, desa: str) -> None:
     ids = [create(cadre, "pengkajian", jenis="masalah", uraian=f"Masalah {i}") for i in range(3)]
     cadre.pull_all()
     r = admin.kantor("POST", "tinjauan/", json={"table": "pengkajian", "ids": [str(i) for i in ids[:2]],
@@ -59,7 +58,7 @@ def test_bulk_review_with_a_note_reaches_the_cadre_and_a_correction_returns_as_d
     [result] = cadre.push(mutation("update", "pengkajian", ids[0], {"lokasi": "Banjar Kaja"}, base_version=version))
     assert result["status"] == "applied"
     queue = admin.kantor("GET", "tinjauan/", params={"tabel": "pengkajian", "status": "diajukan",
-                                                     "desa": DESA_PENGULON}).json()
+                                                     "desa": desa}).json()
     assert str(ids[0]) in {i["id"] for i in queue} and str(ids[1]) not in {i["id"] for i in queue}
     history = admin.kantor("GET", f"rekaman/pengkajian/{ids[0]}/riwayat/").json()
     assert [h["op"] for h in history] == ["create", "review", "update"]
@@ -70,9 +69,9 @@ def test_bulk_review_with_a_note_reaches_the_cadre_and_a_correction_returns_as_d
         "perlu_perbaikan", "diajukan"]
 
 
-def test_review_from_the_page_form_with_the_csrf_field(admin: AdminBrowser, cadre: Device) -> None:
+def test_review_from_the_page_form_with_the_csrf_field(admin: AdminBrowser, cadre: Device, desa: str) -> None:
     ids = [create(cadre, "usulan", kegiatan=f"Usulan halaman {i}") for i in range(2)]
-    page = admin.http.get("/admin/kantor/tinjauan/", params={"tabel": "usulan", "desa": DESA_PENGULON})
+    page = admin.http.get("/admin/kantor/tinjauan/", params={"tabel": "usulan", "desa": desa})
     assert page.status_code == 200 and "Usulan halaman 0" in page.text
     token = re.search(r'name="csrftoken" value="([^"]+)"', page.text)
     assert token is not None and token.group(1) == admin.csrf
@@ -107,7 +106,7 @@ def test_office_pages_put_no_words_from_the_address_on_the_page(admin: AdminBrow
 
 
 def test_record_page_shows_fields_history_and_comments_with_typed_text_inert(
-        admin: AdminBrowser, cadre: Device) -> None:
+        admin: AdminBrowser, cadre: Device, desa: str) -> None:
     rid = create(cadre, "usulan", kegiatan='<script>alert("x")</script> Jalan', lokasi="<img src=x onerror=alert(1)>")
     create(cadre, "komentar", record_table="usulan", record_id=str(rid), isi="<b>tebal</b>")
     assert admin.edit("usulan", rid, satuan="m<sup>2</sup>").status_code == 200
@@ -119,15 +118,15 @@ def test_record_page_shows_fields_history_and_comments_with_typed_text_inert(
     assert "script-src" not in page.headers["content-security-policy"]  # no scripts at all
     record = admin.kantor("GET", f"rekaman/usulan/{rid}/").json()
     assert record["fields"]["satuan"] == "m<sup>2</sup>" and [c["isi"] for c in record["comments"]] == ["<b>tebal</b>"]
-    queue = admin.http.get("/admin/kantor/tinjauan/", params={"tabel": "usulan", "status": "", "desa": DESA_PENGULON})
+    queue = admin.http.get("/admin/kantor/tinjauan/", params={"tabel": "usulan", "status": "", "desa": desa})
     assert "<script>alert" not in queue.text
 
 
-def test_conflict_page_lists_and_its_form_resolves(admin: AdminBrowser, cadre: Device) -> None:
+def test_conflict_page_lists_and_its_form_resolves(admin: AdminBrowser, cadre: Device, desa: str) -> None:
     rid = create(cadre, "usulan", kegiatan="Embung", volume=100)
     assert admin.edit("usulan", rid, volume="120").status_code == 200
     [result] = cadre.push(mutation("update", "usulan", rid, {"volume": 90}, base_version=1))
-    page = admin.http.get("/admin/kantor/konflik/", params={"desa": DESA_PENGULON})
+    page = admin.http.get("/admin/kantor/konflik/", params={"desa": desa})
     assert page.status_code == 200 and result["conflict_id"] in page.text and "Embung" in page.text
     with httpx.Client(base_url=str(admin.http.base_url), cookies=admin.http.cookies) as browser:
         r = browser.post(f"/admin/kantor/api/konflik/{result['conflict_id']}/selesaikan/?kembali=/kantor/konflik/",
@@ -209,7 +208,7 @@ def test_a_password_reset_in_the_office_signs_her_phones_out_unless_the_admin_ke
         admin: AdminBrowser, server: LiveServer, store: Store) -> None:
     """A reset is done because a password is lost or known to others: by default her device tokens are
     revoked with it (her phones must log in with the new password); the admin may choose to keep them."""
-    username, password = store.user("kader", DESA_PENGULON)
+    username, password = store.user("kader", store.new_desa(GEROKGAK))
     phone = Device(server, server.login(username, password, device="HP lama"))
     # The page's form, as the admin sends it with the box left ticked.
     page = admin.http.get("/admin/kantor/akun/").text

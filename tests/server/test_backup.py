@@ -38,6 +38,9 @@ from tests.conftest import (
 )
 from tests.syncing import Device, mutation
 
+# Each test starts servers and runs `kader backup`/`restore` as processes: the whole suite runs them.
+pytestmark = pytest.mark.slow
+
 MASALAH = {"jenis": "masalah", "uraian": "Jalan dusun tergenang", "bidang_code": "2"}
 
 
@@ -98,6 +101,7 @@ def template(db_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[
             url = stack.enter_context(postgres_database("kader_backup_template"))
         upgrade(url)
         Store(url).run(lambda s: load_wilayah(s, GEROKGAK))
+        Store(url).close()  # PostgreSQL copies a template only while no one is connected to it
         yield url
 
 

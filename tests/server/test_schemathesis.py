@@ -4,7 +4,7 @@ get a 5xx, every 4xx is problem details with a code from the catalogue, and ever
 document: its status is one the operation documents, and its media type, headers and body are the ones
 documented for that status (so the description cannot drift from what the server does).
 
-The accounts are made for this test and write only in a desa no other test writes in, so the writes
+The accounts are made for this test and write only in a desa made for it (``desa``), so the writes
 schemathesis generates (push, review, dusun, uploads, log-out) leave the other tests' data and tokens
 alone; log-out is sent with a token logged in for that one request.
 
@@ -39,7 +39,6 @@ from sync.protocol import PROTOCOL_VERSION
 from tests.conftest import GEROKGAK, LiveServer, Store
 from tests.syncing import Device, mutation
 
-DESA_SCHEMATHESIS = "51.08.01.2005"  # Gerokgak's Sanggalangit: no other test writes there
 EXAMPLES = int(os.environ.get("KADER_SCHEMATHESIS_EXAMPLES", "15"))  # per operation, principal and mode
 
 
@@ -83,8 +82,14 @@ def api(server: LiveServer) -> schemathesis.BaseSchema:
 
 
 @pytest.fixture(scope="module")
-def accounts(store: Store) -> dict[str, tuple[str, str]]:
-    return {"cadre": store.user("kader", DESA_SCHEMATHESIS), "admin": store.user("admin", GEROKGAK)}
+def desa(store: Store) -> str:
+    """The cadre's desa, made for this module."""
+    return store.new_desa()
+
+
+@pytest.fixture(scope="module")
+def accounts(store: Store, desa: str) -> dict[str, tuple[str, str]]:
+    return {"cadre": store.user("kader", desa), "admin": store.user("admin", GEROKGAK)}
 
 
 @pytest.fixture(scope="module")
@@ -93,7 +98,7 @@ def tokens(server: LiveServer, accounts: dict[str, tuple[str, str]]) -> dict[str
 
 
 @pytest.fixture(scope="module")
-def known(server: LiveServer, store: Store, tokens: dict[str, str]) -> dict[str, Any]:
+def known(server: LiveServer, store: Store, tokens: dict[str, str], desa: str) -> dict[str, Any]:
     """Real values for path parameters, so generated requests also reach real records, files and
     conflicts of the test's desa, not only 404s: a photo, a pengkajian and an open conflict on it."""
     photo = b"\xff\xd8\xff\xe0" + os.urandom(64)
@@ -102,14 +107,14 @@ def known(server: LiveServer, store: Store, tokens: dict[str, str]) -> dict[str,
         assert c.put(f"/api/attachments/{sha256}", content=photo, headers={"content-type": "image/jpeg"}
                      ).status_code == 201
     first = Device(server, tokens["cadre"])
-    second = Device(server, server.login(*store.user("kader", DESA_SCHEMATHESIS), device="schemathesis-2"))
+    second = Device(server, server.login(*store.user("kader", desa), device="schemathesis-2"))
     record = uuid.uuid4()
     assert first.push(mutation("create", "pengkajian", record, {"jenis": "masalah", "uraian": "Banjir"})
                       )[0]["status"] == "applied"
     first.push(mutation("update", "pengkajian", record, {"uraian": "Banjir rob"}, base_version=1))
     [clash] = second.push(mutation("update", "pengkajian", record, {"uraian": "Banjir bandang"}, base_version=1))
     assert clash["status"] == "conflict", clash
-    return {"code": DESA_SCHEMATHESIS, "desa_code": DESA_SCHEMATHESIS, "sha256": sha256, "table": "pengkajian",
+    return {"code": desa, "desa_code": desa, "sha256": sha256, "table": "pengkajian",
             "record_id": str(record), "conflict_id": clash["conflict_id"]}
 
 

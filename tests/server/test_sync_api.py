@@ -16,13 +16,14 @@ MASALAH = {"jenis": "masalah", "uraian": "Jalan dusun tergenang saat hujan", "bi
 
 
 @pytest.fixture
-def kader(server: LiveServer, store: Store) -> Device:
-    return Device(server, server.login(*store.user("kader", DESA_GEROKGAK)))
+def kader(server: LiveServer, store: Store, desa: str) -> Device:
+    """A cadre of a desa made for the test: her pulls hold the test's changes only."""
+    return Device(server, server.login(*store.user("kader", desa)))
 
 
 @pytest.fixture
-def kader2(server: LiveServer, store: Store) -> Device:
-    return Device(server, server.login(*store.user("kader", DESA_GEROKGAK)))
+def kader2(server: LiveServer, store: Store, desa: str) -> Device:
+    return Device(server, server.login(*store.user("kader", desa)))
 
 
 @pytest.fixture
@@ -37,13 +38,13 @@ def created(device: Device, table: str = "pengkajian", changes: dict | None = No
     return rid
 
 
-def test_a_create_is_applied_once_and_pulled_by_the_other_cadre(kader: Device, kader2: Device) -> None:
+def test_a_create_is_applied_once_and_pulled_by_the_other_cadre(kader: Device, kader2: Device, desa: str) -> None:
     kader2.pull_all()
     rid = created(kader)
     [change] = [c for c in kader2.pull_all() if c["record_id"] == str(rid)]
     assert change["table"] == "pengkajian" and change["version"] == 1
     assert change["row"]["uraian"] == MASALAH["uraian"] and change["row"]["skor_total"] == 9
-    assert change["row"]["desa_code"] == DESA_GEROKGAK and change["row"]["review_state"] == "diajukan"
+    assert change["row"]["desa_code"] == desa and change["row"]["review_state"] == "diajukan"
 
 
 def test_a_retried_push_changes_nothing_and_answers_the_same(kader: Device, store: Store) -> None:
@@ -200,10 +201,11 @@ def test_a_kecamatan_admin_pulls_every_desa_of_it_and_no_other(server: LiveServe
     assert str(mine) in seen and str(theirs) not in seen
 
 
-def test_an_admin_creates_in_a_desa_she_names_and_comments_reach_the_cadre(admin: Device, kader: Device) -> None:
+def test_an_admin_creates_in_a_desa_she_names_and_comments_reach_the_cadre(admin: Device, kader: Device,
+                                                                          desa: str) -> None:
     rid = created(kader)
     kader.pull_all()
-    [r] = admin.push(mutation("create", "komentar", uuid.uuid4(), {"desa_code": DESA_GEROKGAK,
+    [r] = admin.push(mutation("create", "komentar", uuid.uuid4(), {"desa_code": desa,
                                                                    "record_table": "pengkajian",
                                                                    "record_id": str(rid), "isi": "Lengkapi lokasi"}))
     assert r["status"] == "applied", r
@@ -220,7 +222,8 @@ def test_pull_pages_deliver_every_change_exactly_once(kader: Device, kader2: Dev
     assert sorted(received) == sorted(ids)
 
 
-def test_first_pull_brings_reference_data(kader: Device) -> None:
+def test_first_pull_brings_reference_data(server: LiveServer, store: Store) -> None:
+    kader = Device(server, server.login(*store.user("kader", DESA_GEROKGAK)))
     with kader.http() as c:
         page = c.get("/api/sync/pull", params={"limit": 1}).json()
     assert {"code": "2.3", "nama": "Pekerjaan umum & penataan ruang", "parent_code": "2"} in page["reference"]["bidang"]
@@ -257,9 +260,9 @@ def test_a_gzipped_push_is_accepted_and_a_large_pull_is_gzipped(kader: Device) -
     assert pulled.headers.get("content-encoding") == "gzip"
 
 
-def test_a_client_id_belongs_to_one_account(server: LiveServer, store: Store, kader: Device) -> None:
+def test_a_client_id_belongs_to_one_account(server: LiveServer, store: Store, kader: Device, desa: str) -> None:
     kader.push()
-    thief = Device(server, server.login(*store.user("kader", DESA_GEROKGAK)))
+    thief = Device(server, server.login(*store.user("kader", desa)))
     thief.client_id = kader.client_id
     r = thief.push_raw([])
     assert r.status_code == 403 and r.json()["code"] == "client_mismatch"

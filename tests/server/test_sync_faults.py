@@ -23,33 +23,21 @@ import struct
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
-import msgspec
 import pytest
-from sqlalchemy import func, select
 from sqlalchemy.engine import make_url
 
-from server.models import (
-    History,
-    Kehadiran,
-    Musyawarah,
-    Pengkajian,
-    ProcessedMutation,
-    SyncClient,
-    SyncCounter,
-)
+from server.models import History, Pengkajian, ProcessedMutation
 from server.models.sync import Conflict
 from tests.conftest import DESA_GEROKGAK, LiveServer, Store, start_server, stop_server
+from tests.support.pushes import MASALAH, count, counter, envelope, large_batch, stored_of_batch, wait_until
 from tests.syncing import Device, mutation
-
-MASALAH = {"jenis": "masalah", "uraian": "Air bersih sering mati di musim kemarau", "bidang_code": "2",
-           "skor_dirasakan": 4, "skor_parah": 3}
 
 
 @pytest.fixture
@@ -58,30 +46,6 @@ def kader(server: LiveServer, store: Store) -> Device:
 
 
 # --- helpers --------------------------------------------------------------------------------------------
-
-
-def count(store: Store, model: Any, *where: Any) -> int:
-    async def work(s: Any) -> int:
-        return int(await s.scalar(select(func.count()).select_from(model).where(*where)))
-
-    return store.run(work)
-
-
-def counter(store: Store) -> int:
-    return store.run(lambda s: s.scalar(select(SyncCounter.value).where(SyncCounter.id == 1)))
-
-
-def wait_until(check: Callable[[], bool], what: str, timeout: float = 20.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not check():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout}s waiting for: {what}")
-        time.sleep(0.05)
-
-
-def envelope(device: Device, mutations: list[dict[str, Any]]) -> bytes:
-    return msgspec.json.encode({"client_id": str(device.client_id), "protocol_version": 1, "app_version": "test",
-                                "mutations": mutations})
 
 
 def send_without_reading(server: LiveServer, token: str, body: bytes) -> socket.socket:
@@ -319,27 +283,6 @@ def test_a_batch_sent_twice_gets_byte_for_byte_the_same_answer(
 
 
 # --- b. the server killed mid-push ----------------------------------------------------------------------
-
-
-def large_batch(musyawarah_id: uuid.UUID, size: int = 400) -> list[dict[str, Any]]:
-    """A musyawarah and its attendance list: one create and ``size - 1`` kehadiran rows."""
-    notulen = "Warga membahas perbaikan saluran irigasi subak dan jadwal gotong royong. " * 60
-    batch = [mutation("create", "musyawarah", musyawarah_id,
-                      {"jenis": "musyawarah_dusun", "tanggal": "2026-03-02", "tempat": "Balai banjar",
-                       "notulen": notulen})]
-    batch += [mutation("create", "kehadiran", uuid.uuid4(),
-                       {"musyawarah_id": str(musyawarah_id), "nama": f"Warga ke-{n}",
-                        "jenis_kelamin": "P" if n % 2 else "L", "unsur": "tokoh masyarakat"})
-              for n in range(size - 1)]
-    return batch
-
-
-def stored_of_batch(store: Store, device: Device, musyawarah_id: uuid.UUID) -> tuple[int, int, int, int, int]:
-    return (count(store, Musyawarah, Musyawarah.id == musyawarah_id),
-            count(store, Kehadiran, Kehadiran.musyawarah_id == musyawarah_id),
-            count(store, History, History.client_id == device.client_id),
-            count(store, ProcessedMutation, ProcessedMutation.client_id == device.client_id),
-            count(store, SyncClient, SyncClient.id == device.client_id))
 
 
 @pytest.mark.slow
