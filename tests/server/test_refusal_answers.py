@@ -32,7 +32,7 @@ def test_a_refusal_names_the_field_and_what_is_wrong_with_it(kader: Device, serv
     batch = [
         mutation("create", "musyawarah", uuid.uuid4(), {**MUSYAWARAH, "tempat": "x" * 201}),
         mutation("create", "musyawarah", uuid.uuid4(), {**MUSYAWARAH, "tanggal": "10/02/2026"}),
-        mutation("create", "kehadiran", uuid.uuid4(), {"musyawarah_id": str(musy), "nama": "", "jenis_kelamin": "P"}),
+        mutation("create", "kehadiran", uuid.uuid4(), {"musyawarah_id": str(musy), "jenis_kelamin": "X"}),
         mutation("create", "usulan", uuid.uuid4(), {"kegiatan": f"Sumur bor {tag}", "skor_parah": 11}),
         mutation("create", "usulan", uuid.uuid4(), {"kegiatan": f"Sumur bor {tag}", "warna": "merah"}),
         mutation("create", "usulan", uuid.uuid4(), {"kegiatan": f"Sumur\x00 bor {tag}"}),
@@ -47,7 +47,7 @@ def test_a_refusal_names_the_field_and_what_is_wrong_with_it(kader: Device, serv
     assert [refusal(r) for r in results] == [
         ("invalid_fields", "tempat", "too_long"),
         ("invalid_fields", "tanggal", "type"),
-        ("invalid_fields", "nama", "required"),
+        ("invalid_fields", "jenis_kelamin", "type"),
         ("invalid_fields", "skor_parah", "range"),
         ("invalid_fields", "warna", "unknown"),
         ("invalid_fields", "kegiatan", "type"),
