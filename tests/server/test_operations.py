@@ -64,6 +64,7 @@ def test_liveness_and_readiness(server: LiveServer) -> None:
 
 
 @pytest.mark.slow  # a server of its own
+@pytest.mark.only_postgresql  # production's engine; a SQLite install runs one worker, and this is not about the engine
 def test_readiness_fails_when_redis_is_down_but_log_in_still_works(db_url: str, tmp_path: Path,
                                                                    store: Store) -> None:
     """Rate limits fail open (the per-account lock in the database still holds); readiness says why."""
@@ -82,6 +83,7 @@ def test_readiness_fails_when_redis_is_down_but_log_in_still_works(db_url: str, 
 
 
 @pytest.mark.slow  # a server of its own
+@pytest.mark.only_postgresql  # production's engine; a SQLite install runs one worker, and this is not about the engine
 def test_log_in_limit_holds_across_workers(limited: LiveServer) -> None:
     """With per-process counting two workers would let 10 through; shared in Redis, exactly 5 pass."""
     statuses = []
@@ -103,6 +105,7 @@ def test_log_in_limit_holds_across_workers(limited: LiveServer) -> None:
 
 
 @pytest.mark.slow  # a server of its own
+@pytest.mark.only_postgresql  # production's engine; a SQLite install runs one worker, and this is not about the engine
 def test_push_limit_is_per_device(limited: LiveServer, store: Store) -> None:
     first = Device(limited, limited.login(*store.user("kader", DESA_GEROKGAK)))
     second = Device(limited, limited.login(*store.user("kader", DESA_GEROKGAK)))
@@ -171,6 +174,7 @@ def test_the_api_description_loads_nothing_from_another_origin(server: LiveServe
 
 
 @pytest.mark.slow  # a server of its own
+@pytest.mark.only_postgresql  # production's engine; a SQLite install runs one worker, and this is not about the engine
 def test_behind_an_https_proxy_the_admin_logs_in_with_secure_cookies(db_url: str, tmp_path: Path,
                                                                      store: Store) -> None:
     """The proxy forwards ``X-Forwarded-Proto: https``; the public host passes the admin's CSRF check, a
