@@ -63,6 +63,7 @@ from sqlalchemy import func, insert, select, text, update  # noqa: E402
 
 from server.auth import passwords  # noqa: E402
 from server.auth import service as auth_service  # noqa: E402
+from server.db.bulk import insert_rows  # noqa: E402
 from server.db.engine import make_engine, make_sessionmaker  # noqa: E402
 from server.db.migrate import upgrade  # noqa: E402
 from server.models import History, Pengkajian, SyncCounter, SyncMeta  # noqa: E402
@@ -262,7 +263,8 @@ def raw_insert(dbs: Databases, records: list[tuple[uuid.UUID, dict[str, Any]]], 
 
 async def seed(url: str, target: int, seed_no: int, chunk: int = 5000) -> None:
     """Add pengkajian rows to the desa until it holds ``target``: row + history entry each, numbered from
-    the change counter in the same transaction, as the engine writes a create (no HTTP, no validation)."""
+    the change counter in the same transaction, as the engine writes a create (no HTTP, no validation;
+    the engine's own bulk insert)."""
     engine = make_engine(url, pool_size=2)
     rng = random.Random(seed_no)
     try:
@@ -287,8 +289,8 @@ async def seed(url: str, target: int, seed_no: int, chunk: int = 5000) -> None:
                     entries.append({"table_name": "pengkajian", "record_id": rid, "desa_code": DESA, "version": 1,
                                     "change_seq": seq, "op": "create", "user_id": uid, "client_id": client,
                                     "mutation_id": uuid.uuid4(), "via": "sync", "changes": changes, "at": now})
-                await s.execute(insert(Pengkajian.__table__), rows)
-                await s.execute(insert(History.__table__), entries)
+                await insert_rows(s, Pengkajian.__table__, rows)
+                await insert_rows(s, History.__table__, entries)
             have += k
         async with engine.connect() as conn:
             if engine.dialect.name == "postgresql":

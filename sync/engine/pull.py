@@ -14,8 +14,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from server.db.types import utcnow
 from server.models import Bidang, Conflict, SyncClient, SyncMeta, Wilayah
 from server.scope import within
-from sync.engine.tables import PULLED, column_names, wire_row
-from sync.engine.timeline import current as current_timeline
+from sync.engine.tables import PULLED, column_names, wire_record
+from sync.engine.timeline import from_meta, read_meta
 from sync.engine.writer import Actor
 from sync.protocol import Change, PullResponse, Reference
 from sync.records import TABLES
@@ -75,9 +75,10 @@ async def pull(db: AsyncSession, actor: Actor, cursor: str | None, limit: int,
     # skipped by the cursor. SQLite's transaction is one snapshot already.
     if db.bind.dialect.name == "postgresql":
         await db.connection(execution_options={"isolation_level": "REPEATABLE READ"})
-    timeline = await current_timeline(db)
+    meta = await read_meta(db, "database_id", "ancestors", "purged_through")  # one statement for both
+    timeline = from_meta(meta)
     after, made_under = parse_cursor(cursor, actor.scope, timeline.database_id)
-    purged = await purged_through(db)
+    purged = int(meta.get("purged_through") or 0)
     # Only a purge since the cursor was made can have removed deletions it has not seen: a pull that
     # began after the purge never held those records, however low its cursor is while it pages.
     if 0 < after < purged and made_under < purged:
@@ -89,7 +90,8 @@ async def pull(db: AsyncSession, actor: Actor, cursor: str | None, limit: int,
                                 {"after": after, "n": limit + 1})).all()
     page, has_more = numbers[:limit], len(numbers) > limit
     # Step 3: the page's rows, from each table that has some: exactly those numbered (after, last], read
-    # with Core and turned into wire values without ORM objects; then in change order.
+    # with Core and put in the answer as they are (structs msgspec writes), without ORM objects or dicts;
+    # then in change order.
     by_seq: dict[int, Change] = {}
     if page:
         last = page[-1][1]
@@ -101,11 +103,10 @@ async def pull(db: AsyncSession, actor: Actor, cursor: str | None, limit: int,
                                     .where(within(table.c.desa_code, actor.scope),
                                            table.c.change_seq > after, table.c.change_seq <= last))
             for values in rows:
-                row = wire_row(columns, values)
-                deleted = row["deleted_at"] is not None
-                by_seq[row["change_seq"]] = Change(table=name, record_id=values.id, change_seq=row["change_seq"],
-                                                   version=row["version"], deleted=deleted,
-                                                   row=None if deleted else row)
+                deleted = values.deleted_at is not None
+                by_seq[values.change_seq] = Change(table=name, record_id=values.id, change_seq=values.change_seq,
+                                                   version=values.version, deleted=deleted,
+                                                   row=None if deleted else wire_record(model, values))
     changes = [by_seq[seq] for _, seq in page]
     next_seq = page[-1][1] if page else after
     reference = await _reference(db, actor) if after == 0 else None

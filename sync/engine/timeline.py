@@ -38,8 +38,16 @@ class Timeline:
 
 
 async def current(db: AsyncSession) -> Timeline:
-    meta = dict((await db.execute(select(SyncMeta.key, SyncMeta.value)
-                                  .where(SyncMeta.key.in_(["database_id", "ancestors"])))).all())
+    return from_meta(await read_meta(db, "database_id", "ancestors"))
+
+
+async def read_meta(db: AsyncSession, *keys: str) -> dict[str, str]:
+    """The named ``sync_meta`` values that are set, in one statement."""
+    return dict((await db.execute(select(SyncMeta.key, SyncMeta.value).where(SyncMeta.key.in_(keys)))).all())
+
+
+def from_meta(meta: dict[str, str]) -> Timeline:
+    """The timeline from ``sync_meta``'s ``database_id`` and ``ancestors``."""
     if "database_id" not in meta:
         raise RuntimeError("sync_meta.database_id is missing: run `kader migrate` (migration 0002 creates it)")
     ancestors = {uuid.UUID(k): int(v) for k, v in json.loads(meta.get("ancestors") or "{}").items()}
