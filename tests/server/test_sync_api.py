@@ -378,14 +378,14 @@ def test_a_mutation_id_reused_by_another_account_is_her_own_new_mutation(
 
 
 def test_a_value_typed_to_settle_a_conflict_must_reference_a_record_of_the_same_desa(
-    kader: Device, kader2: Device, admin: Device, store: Store
+    kader: Device, kader2: Device, admin: Device, store: Store, desa: str
 ) -> None:
     """Settling a conflict obeys the rules of a push: a dusun of another desa is refused as it would be
     in a push (``invalid_reference``), and nothing is stored."""
     dusun = {}
-    for name, desa in (("kaja", DESA_GEROKGAK), ("kelod", DESA_GEROKGAK), ("lain", DESA_PEJARAKAN)):
+    for name, where in (("kaja", desa), ("kelod", desa), ("lain", DESA_PEJARAKAN)):
         dusun[name] = uuid.uuid4()
-        [r] = admin.push(mutation("create", "dusun", dusun[name], {"desa_code": desa, "nama": f"Banjar {name}"}))
+        [r] = admin.push(mutation("create", "dusun", dusun[name], {"desa_code": where, "nama": f"Banjar {name}"}))
         assert r["status"] == "applied", r
     rid = created(kader)
     kader.push(mutation("update", "pengkajian", rid, {"dusun_id": str(dusun["kaja"])}, base_version=1))
