@@ -12,7 +12,8 @@ import { dusunMap, musyawarahLabel } from './common.js';
 const TITLE = { pengkajian: 'uraian', usulan: 'kegiatan', musyawarah: 'tempat', kehadiran: 'nama' };
 
 // Closed lists shown by their labels (i18n groups), whatever table they are in.
-const GROUPS = { unsur: 'unsur', pimpinan_unsur: 'unsur', sumber_dana: 'dana', pola_pelaksanaan: 'pola', sdgs_desa: 'sdgs' };
+const GROUPS = { unsur: 'unsur', pimpinan_unsur: 'unsur', sumber_dana: 'dana', pola_pelaksanaan: 'pola',
+  sdgs_desa: 'sdgs' };
 
 // A value in words: dates and times as people write them, records by their names, codes by their
 // labels; never a UUID or a code. `names` maps record ids to names.
@@ -49,7 +50,7 @@ async function conflictCard(c, names) {
   const rec = await db.getRecord(c.table_name, c.record_id);
   const current = rec?.server || rec?.row || {}; // the server's row (kept apart while she has changes)
   const title = (c.table_name === 'musyawarah' ? names.get(c.record_id) : rec?.row?.[TITLE[c.table_name]])
-    || t('form.untitled');
+    || t(c.table_name === 'kehadiran' ? 'hadir.unnamed' : 'form.untitled');
   const head = [h('h2', {}, `${t(`nav.${c.table_name}`)}: `, title),
     h('p', { class: 'muted' }, t('conflict.when', { when: formatTime(Date.parse(c.created_at)) }))];
   const submit = async (body) => {
@@ -68,7 +69,8 @@ async function conflictCard(c, names) {
     const keep = c.kind === 'edit_deleted' ? 'conflict.keep_edit' : 'conflict.keep_record';
     return h('section', { class: 'card conflict', 'data-testid': 'conflict' }, head,
       h('p', {}, t(`conflict.${c.kind}`)),
-      Object.entries(c.field_values || {}).map(([f, v]) => h('p', {}, h('strong', {}, label('field', f)), ': ', show(c.table_name, f, v.mine, names))),
+      Object.entries(c.field_values || {}).map(([f, v]) => h('p', {}, h('strong', {}, label('field', f)), ': ',
+        show(c.table_name, f, v.mine, names))),
       h('div', { class: 'buttons' },
         h('button', { type: 'button', class: 'primary', onclick: () => submit({ action: 'keep' }) }, t(keep)),
         h('button', { type: 'button', class: 'danger', onclick: async () => {
