@@ -133,4 +133,4 @@ class ResolveRequest(msgspec.Struct, forbid_unknown_fields=True):
     action: Literal["keep", "delete"] | None = None
 
 
-push_decoder = msgspec.json.Decoder(PushRequest)
+push_decoder = msgspec.json.Decoder(PushRequest)  # built once: the server decodes every push with it

@@ -253,6 +253,8 @@ async function pullAll(token) {
     const query = new URLSearchParams({ limit: String(PULL_LIMIT), protocol_version: String(PROTOCOL_VERSION) });
     if (cursor) query.set('cursor', cursor);
     if (pageNo === 0 || !cursor) query.set('estimate', 'true');
+    // Once a sync, the phone names itself: the office sees when each phone last received (last_pull_at).
+    if (pageNo === 0) query.set('client_id', await db.clientId());
     pageNo += 1;
     setStatus({ progress: { phase: 'pull', k: pageNo, of: about && Math.max(about, pageNo) } });
     let page;

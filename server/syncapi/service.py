@@ -22,6 +22,7 @@ from sync.protocol import (
     PushRequest,
     PushResponse,
     ResolveRequest,
+    push_decoder,
 )
 
 
@@ -49,7 +50,7 @@ def decode_push(body: bytes) -> PushRequest:
                          f"this server accepts {', '.join(map(str, SUPPORTED_PROTOCOLS))}.",
                          headers={"X-Kader-Protocols": ",".join(map(str, SUPPORTED_PROTOCOLS))})
     try:
-        return msgspec.json.decode(body, type=PushRequest)
+        return push_decoder.decode(body)
     except msgspec.ValidationError as e:
         raise KaderError("validation_failed", f"The push is invalid: {e}.") from None
     except msgspec.DecodeError as e:
