@@ -57,7 +57,6 @@ COMMON: dict[str, tuple[str, str | None]] = {
     "skor_pendapatan": ("Skor: menghambat pendapatan", None),
     "skor_sering": ("Skor: sering terjadi", None),
     "skor_potensi": ("Skor: tersedia potensi", None),
-    "peringkat": ("Peringkat", None),
     "bidang_code": ("Bidang", None),
     "sub_bidang_code": ("Sub-bidang", None),
     "dusun_id": ("Dusun", None),
@@ -86,7 +85,7 @@ class Shown:
 LIVE = ("deleted_at",)
 SHOWN: dict[str, Shown] = {
     "pengkajian": Shown(
-        DATA, ("uraian", "desa_code", "dusun_id", "jenis", "bidang_code", "skor_total", "peringkat", "review_state",
+        DATA, ("uraian", "desa_code", "dusun_id", "jenis", "bidang_code", "skor_total", "review_state",
                "has_conflict", "created_by", "updated_at"),
         ("desa_code", "dusun_id", "jenis", "bidang_code", "review_state", "has_conflict", "edited_by_admin",
          "created_by", "created_at", "updated_at", "uraian", "kelompok_sumber", *LIVE),
@@ -117,7 +116,7 @@ SHOWN: dict[str, Shown] = {
         labels={"unsur": ("Unsur", None)}),
     "usulan": Shown(
         DATA, ("kegiatan", "desa_code", "dusun_id", "bidang_code", "volume", "satuan", "biaya", "skor_total",
-               "peringkat", "review_state", "has_conflict", "created_by", "updated_at"),
+               "review_state", "has_conflict", "created_by", "updated_at"),
         ("desa_code", "dusun_id", "bidang_code", "sub_bidang_code", "sumber_dana", "review_state", "has_conflict",
          "edited_by_admin", "created_by", "created_at", "updated_at", "kegiatan", *LIVE),
         link="kegiatan", help="Daftar gagasan kegiatan yang menjadi bahan RKPDes.",

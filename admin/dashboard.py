@@ -1,11 +1,11 @@
 """The kecamatan dashboard at ``/dasbor/``: a server-rendered page (no scripts, no external assets)
 linked from piccolo-admin's sidebar, and the export downloads it links to.
 
-It rides on the admin's log-in: the piccolo-admin session cookie (``id``, a row of ``admin_sessions``)
-is checked here the way piccolo_api's session middleware checks it (same table, same naive-local expiry
-rule), and the account must still be an active admin — a demoted or deactivated admin's open session
-stops working at once. An admin device token (``Authorization: Bearer``) works too. Only GET: nothing
-here changes data, so piccolo-admin's CSRF protection has nothing to guard.
+It rides on the admin's log-in: the piccolo-admin session cookie is checked by the office's one session
+check (``admin.scope.admin_from_session``: piccolo_api's rules, and the account must still be an active
+admin, so a demoted or deactivated admin's open session stops working at once). An admin device token
+(``Authorization: Bearer``) works too. Only GET: nothing here changes data, so piccolo-admin's CSRF
+protection has nothing to guard.
 """
 
 from __future__ import annotations
@@ -18,9 +18,9 @@ from litestar import MediaType, Request, Response, Router, get
 from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.params import FromPath
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from admin.scope import SESSION_COOKIE, admin_from_session
 from server.auth.principal import Principal
 from server.auth.service import principal_for_token
 from server.errors import KaderError
@@ -28,12 +28,9 @@ from server.exports import dashboard as dashboard_service
 from server.exports import reports
 from server.exports.render import tanggal_indonesia
 from server.exports.routes import ReadDB, file_response, provide_read_db
-from server.models import AdminSession, User
-from sync.vocabulary import Role
 
 PATH = "/dasbor"  # not "/admin-…": Litestar sends every path that merely starts with "/admin" to the mount
 SIDEBAR_LABEL = "Dasbor kecamatan"
-SESSION_COOKIE = "id"  # piccolo_api session_auth's cookie name (piccolo-admin keeps the default)
 ADMIN_PATH = "/admin/"
 LABELS = {"daftar-gagasan": "Daftar gagasan (RKPDes)", "rekap-pengkajian": "Rekap pengkajian",
           "peringkat-masalah": "Peringkat masalah", "rekap-musyawarah": "Rekap musyawarah"}
@@ -54,20 +51,10 @@ async def authenticate(request: Request[Any, Any, State], db: AsyncSession) -> P
 
 
 async def _session_principal(db: AsyncSession, token: str) -> Principal:
-    if token:
-        row = (await db.execute(
-            select(User.id, User.username, User.role, User.wilayah_code, AdminSession.expiry_date,
-                   AdminSession.max_expiry_date)
-            .join(User, User.id == AdminSession.user_id)
-            .where(AdminSession.token == token, User.active.is_(True))
-        )).first()
-        # Piccolo writes and compares these as naive local times (SessionsBase.get_user_id).
-        now = dt.datetime.now()
-        if row is not None and row.expiry_date > now and row.max_expiry_date > now:
-            # No device behind a browser session: device_id 0 (never a real id, ids start at 1).
-            return Principal(user_id=row.id, username=row.username, role=Role(row.role), scope=row.wilayah_code,
-                             device_id=0)
-    raise KaderError("auth_required", "Masuk dulu lewat halaman admin.")
+    principal = await admin_from_session(db, token)  # the one check of an office session (admin/scope.py)
+    if principal is None:
+        raise KaderError("auth_required", "Masuk dulu lewat halaman admin.")
+    return principal
 
 
 def export_url(desa_code: str, berkas: str) -> str:

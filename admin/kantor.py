@@ -20,9 +20,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from server.auth import service as auth_service
 from server.auth.principal import Principal
 from server.errors import KaderError
-from server.models import Conflict, Device, History, Komentar, SyncClient, User, Wilayah
+from server.models import Conflict, Device, Komentar, SyncClient, User, Wilayah
 from server.reviews.service import REVIEWABLE
 from server.syncapi import service as sync_service
+from sync.engine import history as history_engine
 from sync.engine.tables import MODELS, column_names, row_to_wire
 from sync.protocol import ResolveRequest
 from sync.vocabulary import ReviewState, Role
@@ -154,8 +155,7 @@ async def history(db: AsyncSession, who: Principal, table: str, record_id: uuid.
     """Every accepted change of the record, oldest first: who, when, through what, field old → new."""
     who.require_admin()
     await _row(db, who, table, record_id)
-    entries = list(await db.scalars(select(History).where(History.table_name == table, History.record_id == record_id)
-                                    .order_by(History.version, History.id)))
+    entries = await history_engine.entries(db, table, record_id)
     names = await _usernames(db, {h.user_id for h in entries})
     return [HistoryItem(h.version, h.change_seq, h.op, h.via, names.get(h.user_id, ""), h.at,
                         [Change(k, v[0], v[1]) for k, v in (h.changes or {}).items()]) for h in entries]

@@ -164,19 +164,12 @@ class Office:
     async def _run(self, request: Request, work: Callable[[AsyncSession, Principal], Awaitable[Any]]) -> Any:
         who = current_admin()
         database: Database = request.scope[DATABASE_KEY]
-        sessions = database.read_sessions if request.method == "GET" else database.sessions
-        async with sessions() as db:
-            try:
-                result = await work(db, who)
-                await db.commit()
-            except IntegrityError as e:  # e.g. a bidang code that matches the pattern but is not in the list
-                await db.rollback()
-                raise KaderError("invalid_fields", "Basis data menolaknya (rujukan tidak ada atau nilai ganda): "
-                                 f"{str(e.orig).splitlines()[0][:200]}") from None
-            except BaseException:
-                await db.rollback()
-                raise
-            return result
+        try:
+            async with database.transaction(request.method) as db:
+                return await work(db, who)
+        except IntegrityError as e:  # e.g. a bidang code that matches the pattern but is not in the list
+            raise KaderError("invalid_fields", "Basis data menolaknya (rujukan tidak ada atau nilai ganda): "
+                             f"{str(e.orig).splitlines()[0][:200]}") from None
 
     # --- table writes (piccolo-admin's screens) ---------------------------------------------------
 

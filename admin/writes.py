@@ -21,43 +21,23 @@ piccolo-admin's edit form posts every field of the row as text. Here that become
 from __future__ import annotations
 
 import json
-import re
 import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
 import msgspec
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.auth.principal import Principal
-from server.errors import KaderError
-from server.models import History
+from server.errors import KaderError, refusal
 from server.reviews.service import REVIEWABLE, set_review
-from sync.engine.push import Rejected, apply_mutation
+from sync.engine.push import Rejected, apply_mutation, changes_by_others
 from sync.engine.tables import MODELS, row_to_wire
-from sync.engine.writer import Actor, Writer
-from sync.merge import _same, changed_since
+from sync.engine.writer import Actor, Writer, door_client
+from sync.merge import changed_since, same
 from sync.protocol import Create, Delete, MutationResult, Update
 from sync.records import TABLES, to_wire
 from sync.vocabulary import ReviewState, Role
-
-# How an engine refusal reads over HTTP (server/errors.py catalogue). Out of scope and unknown are the
-# same 404: another kecamatan's record is not this admin's business, not even its existence.
-_ERROR_OF = {
-    "unknown_table": "not_found",
-    "out_of_scope": "not_found",
-    "not_found": "not_found",
-    "forbidden": "forbidden",
-    "invalid_fields": "invalid_fields",
-    "missing_fields": "missing_fields",
-    "invalid_reference": "invalid_fields",
-    "immutable_field": "invalid_fields",
-    "append_only": "method_not_allowed",
-    "bad_base_version": "conflict",
-    "integrity": "conflict",
-}
-_HHMM = re.compile(r"^\d{2}:\d{2}$")
 
 
 @dataclass
@@ -82,8 +62,11 @@ class AdminWriter(Writer):
 
 
 def actor(who: Principal) -> Actor:
+    """The office user as a writer: a client of her own, so her earlier saves are hers to the engine, as a
+    phone's are (she keeps an edit page open after saving; saving it again is no conflict with herself)."""
     who.require_admin()
-    return Actor(user_id=who.user_id, role=Role.admin, scope=who.scope, via="admin")
+    return Actor(user_id=who.user_id, role=Role.admin, scope=who.scope, client_id=door_client("office", who.user_id),
+                 via="admin")
 
 
 def form_values(table: str, body: dict[str, Any]) -> dict[str, Any]:
@@ -106,14 +89,12 @@ def form_values(table: str, body: dict[str, Any]) -> dict[str, Any]:
                     value = json.loads(value) if value.strip() else []
                 except ValueError:
                     raise KaderError("invalid_fields", f"{name}: bukan JSON yang sah.") from None
-            elif _HHMM.match(value) and any(isinstance(t, msgspec.inspect.TimeType) for t in options):
-                value += ":00"
         given[name] = value
     try:
         parsed = msgspec.convert(given, TABLES[table].fields, strict=False)
     except msgspec.ValidationError as e:
         raise KaderError("invalid_fields", str(e)) from None
-    return to_wire(msgspec.structs.asdict(parsed))
+    return to_wire(table, msgspec.structs.asdict(parsed))
 
 
 def _model(table: str) -> Any:
@@ -127,7 +108,7 @@ async def _apply(db: AsyncSession, writer: Writer, mutation: Create | Update | D
     try:
         return await apply_mutation(db, writer, mutation)
     except Rejected as r:
-        raise KaderError(_ERROR_OF.get(r.code, "invalid_fields"), r.reason) from None
+        raise refusal(r.code, r.reason) from None
 
 
 async def _load(writer: Writer, table: str, record_id: uuid.UUID) -> Any:
@@ -159,18 +140,14 @@ async def update(db: AsyncSession, who: Principal, table: str, record_id: uuid.U
     base = _base_version(body, row.version)
     if base > row.version:
         raise KaderError("conflict", f"version {base} lebih baru dari versi server ({row.version}).")
-    # piccolo-admin keeps the edit page open after a save, with the version it was loaded at: her own
-    # saves since then are not someone else's changes. The base moves past them.
-    later = list(await db.execute(select(History.version, History.user_id, History.via, History.changes).where(
-        History.table_name == table, History.record_id == row.id, History.version > base).order_by(History.version)))
-    while later and later[0].user_id == who.user_id and later[0].via == "admin":
-        base = later.pop(0).version
-    # The values as the admin saw them (at ``base``): only what she changed is sent to the engine.
-    seen = {**row_to_wire(row), **changed_since(h.changes for h in later)}
+    # The values as the admin saw them: the record at ``base`` with her own later saves (piccolo-admin keeps
+    # the edit page open after a save, with the version it was loaded at). Only what she changed is sent.
+    others = await changes_by_others(db, writer.actor, table, row, base)
+    seen = {**row_to_wire(row), **changed_since(others)}
     submitted = form_values(table, body)
     if "desa_code" in submitted and submitted.pop("desa_code") != row.desa_code:
         raise KaderError("invalid_fields", "desa_code tidak bisa diubah; buat rekaman baru di desa lain.")
-    changes = {k: v for k, v in submitted.items() if not _same(v, seen.get(k))}
+    changes = {k: v for k, v in submitted.items() if not same(v, seen.get(k))}
     review = _review_change(table, body, seen)
 
     saved = Saved(row={}, status="unchanged")

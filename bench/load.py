@@ -146,7 +146,7 @@ def day_of_work(c: Cadre, rng: random.Random) -> list[list[dict[str, Any]]]:
     # 2. a musyawarah with its attendance list (and two lines on the shared one for a pair)
     mid = uuid.uuid4()
     batch2 = [_m("create", "musyawarah", mid, {
-        "jenis": "musyawarah_dusun", "tanggal": day.isoformat(), "jam_mulai": "09:00:00", "jam_selesai": "11:30:00",
+        "jenis": "musyawarah_dusun", "tanggal": day.isoformat(), "jam_mulai": "09:00", "jam_selesai": "11:30",
         "tempat": "Balai dusun", "pimpinan": "Kepala Dusun", "notulis": c.username, "agenda": "Penggalian gagasan",
         "notulen": LOREM * 3, "keputusan": ["Normalisasi saluran", "Pipanisasi air bersih"],
         **({"narasumber": [{"nama": "Pendamping Desa", "unsur": "lainnya"}]} if NARASUMBER else {})})]

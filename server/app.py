@@ -10,7 +10,6 @@ from litestar.config.compression import CompressionConfig
 from litestar.datastructures import CacheControlHeader, State
 from litestar.di import Provide
 from litestar.middleware.base import DefineMiddleware
-from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import SwaggerRenderPlugin
 from litestar.static_files import create_static_files_router
 
@@ -21,11 +20,13 @@ from server.attachments.routes import ROUTES as ATTACHMENT_ROUTES
 from server.auth.middleware import PUBLIC_PATHS, DeviceTokenMiddleware
 from server.auth.passwords import hasher
 from server.auth.routes import AuthController
-from server.db.session import Database, provide_db
+from server.db.session import Database
 from server.errors import EXCEPTION_HANDLERS
 from server.exports.routes import ExportController, get_dashboard
 from server.headers import SecurityHeadersMiddleware
 from server.health.routes import health, live, ready
+from server.http import provide_db
+from server.openapi_document import KaderOpenAPIConfig
 from server.ratelimit import STORE, rate_limit_middleware, rate_limit_store
 from server.requestlog import RequestLogMiddleware, configure_logging
 from server.reviews.routes import set_review
@@ -73,8 +74,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
         exception_handlers=EXCEPTION_HANDLERS,
         request_max_body_size=settings.max_body_bytes,
         compression_config=CompressionConfig(backend="gzip", minimum_size=1024),
-        openapi_config=OpenAPIConfig(title="Kader", version=VERSION, path="/schema",
-                                     render_plugins=[SwaggerRenderPlugin()]),
+        openapi_config=KaderOpenAPIConfig(title="Kader", version=VERSION, path="/schema",
+                                           render_plugins=[SwaggerRenderPlugin()]),
         debug=False,
     )
     # Around Litestar's whole handler, not as route middleware: so the request line and the security

@@ -1,4 +1,4 @@
-"""The ``kader`` command: serve, migrate, load regions, manage accounts, seed the demo.
+"""The ``kader`` command: serve, migrate, load regions, manage accounts, seed the demo, write the app's field table.
 
 Settings come from the ``KADER_*`` environment (see README.md), so ``kader serve`` and every worker it
 starts agree on the database and the data directory. Every command that touches the database migrates
@@ -91,6 +91,12 @@ def _parser() -> argparse.ArgumentParser:
                                   "migrate it, and give it a new identity so that phones resync")
     restore.add_argument("file", type=Path, metavar="FILE", help="a file made by kader backup")
     restore.set_defaults(command=cmd_restore)
+
+    contract = commands.add_parser("contract", help="write pwa/js/contract.js, the app's field table, from "
+                                   "sync/records.py (run after changing a field, type or limit there)")
+    contract.add_argument("--check", action="store_true", help="write nothing; exit 1 when the file is not current")
+    contract.add_argument("--output", type=Path, default=None, help="another path to write to")
+    contract.set_defaults(command=cmd_contract)
     return parser
 
 
@@ -200,6 +206,25 @@ def cmd_restore(args: argparse.Namespace, settings: Settings) -> int:
     timeline, seq = in_transaction(settings, new_identity)
     print(f"Database {_safe_url(settings)} dipulihkan dari {args.file}. Identitas baru {timeline.database_id}; "
           f"data sampai change_seq {seq}. HP akan mengirim ulang perubahan setelah cadangan dibuat.")
+    return 0
+
+
+def cmd_contract(args: argparse.Namespace, settings: Settings) -> int:
+    from server.settings import PWA_DIR
+    from sync.contract import COMMAND, OUTPUT, render
+
+    # The app inside the package: in a checkout server/pwa is pwa/ itself, so this writes pwa/js/contract.js.
+    path = args.output or (PWA_DIR / Path(OUTPUT).relative_to("pwa")).resolve()
+    text = render()
+    if args.check:
+        current = path.read_text(encoding="utf-8") if path.exists() else None
+        if current != text:
+            print(f"{path} is not current: run `{COMMAND}`", file=sys.stderr)
+            return 1
+        print(f"{path} is current.")
+        return 0
+    path.write_text(text, encoding="utf-8")
+    print(f"{path} written.")
     return 0
 
 

@@ -11,17 +11,17 @@ import datetime as dt
 import os
 import secrets
 import uuid
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
+import msgspec
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.auth.passwords import generate_password
 from server.auth.service import create_user
 from server.db.types import utcnow
-from server.models import Dusun, Kader, Kehadiran, Musyawarah, Pengkajian, User, Usulan
+from server.models import User
 from server.models.base import SyncedRow
 from server.models.enums import (
     Jabatan,
@@ -35,7 +35,10 @@ from server.models.enums import (
     Unsur,
 )
 from server.wilayah.loader import load_wilayah
-from sync.engine.writer import Actor, Writer
+from sync.engine.push import apply_mutation
+from sync.engine.writer import Actor, Writer, door_client
+from sync.protocol import Create
+from sync.records import SCORE_FIELDS
 
 DEMO_FILE = "demo-logins.txt"
 KEC_GEROKGAK, KEC_GANRA = "51.08.01", "73.12.07"
@@ -68,27 +71,32 @@ def uuid7(at: dt.datetime) -> uuid.UUID:
     return uuid.UUID(int=value)
 
 
-@dataclass
-class _Writer:
-    """Adds synced rows with the identity, ownership and timestamps a phone's push would give them,
-    recorded through the sync engine's write path (history, change numbers) so phones pull them."""
+class _Door:
+    """The demo's door to the sync engine: every record is a create mutation, applied as the person who
+    would have made it (a cadre her records, the kecamatan admin the dusun and the KPM register) through
+    ``apply_mutation``, the one write path a phone's push takes: the same checks, derived fields (score
+    totals), history and change numbers, so phones pull the demo like any other data."""
 
-    session: AsyncSession
-    writer: Writer
-    rows: list[SyncedRow] = field(default_factory=list)
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+        self.writers: dict[int, Writer] = {}
 
-    def add(self, model: type[Row], desa: str, by: User, at: dt.datetime, **fields: Any) -> Row:
-        row = model(id=uuid7(at), desa_code=desa, created_by=by.id, updated_by=by.id, created_at=at,
-                    updated_at=at, version=1, **fields)
-        self.session.add(row)
-        self.rows.append(row)
-        return row
+    async def add(self, table: str, desa: str, by: User, at: dt.datetime, **fields: Any) -> uuid.UUID:
+        writer = self.writers.get(by.id)
+        if writer is None:
+            actor = Actor(user_id=by.id, role=by.role, scope=by.wilayah_code, client_id=door_client("demo", by.id),
+                          via="demo")
+            writer = self.writers[by.id] = Writer(self.session, actor)
+        record_id = uuid7(at)
+        mutation = Create(mutation_id=uuid.uuid4(), seq=0, table=table, record_id=record_id,
+                          changes=msgspec.to_builtins({"desa_code": desa, **fields}))
+        result = await apply_mutation(self.session, writer, mutation)
+        assert result.status == "applied", result
+        return record_id
 
     async def finish(self) -> None:
-        await self.session.flush()  # column defaults are filled in by now, so history shows them
-        for row in self.rows:
-            self.writer.adopt(row)
-        await self.writer.finish()
+        for writer in self.writers.values():
+            await writer.finish()
 
 
 async def is_seeded(session: AsyncSession) -> bool:
@@ -104,17 +112,13 @@ async def seed_demo(session: AsyncSession, data_dir: Path) -> list[Login]:
     for kecamatan in (KEC_GEROKGAK, KEC_GANRA):
         await load_wilayah(session, kecamatan)
     logins, users = await _accounts(session)
-    admin = users["admin.gerokgak"]
-    write = _Writer(session, Writer(session, Actor(user_id=admin.id, role=admin.role, scope=admin.wilayah_code,
-                                                   via="demo")))
+    write = _Door(session)
     now = utcnow().replace(microsecond=0)
-    dusun = _dusun(write, users, now - dt.timedelta(days=60))
-    await session.flush()
-    _team_ganra(write, users["kader.ganra"], now - dt.timedelta(days=45))
-    _team_gerokgak(write, users["kader.gerokgak"], now - dt.timedelta(days=45))
-    await session.flush()
-    await _records_ganra(session, write, users["kader.ganra"], dusun[DESA_GANRA], now - dt.timedelta(days=21))
-    _records_gerokgak(write, users["kader.gerokgak"], dusun[DESA_GEROKGAK], now - dt.timedelta(days=14))
+    dusun = await _dusun(write, users, now - dt.timedelta(days=60))
+    await _team_ganra(write, users["admin.ganra"], now - dt.timedelta(days=45))
+    await _team_gerokgak(write, users["admin.gerokgak"], now - dt.timedelta(days=45))
+    await _records_ganra(write, users["kader.ganra"], dusun[DESA_GANRA], now - dt.timedelta(days=21))
+    await _records_gerokgak(write, users["kader.gerokgak"], dusun[DESA_GEROKGAK], now - dt.timedelta(days=14))
     await write.finish()
     write_demo_logins(data_dir, logins)
     return logins
@@ -130,45 +134,45 @@ async def _accounts(session: AsyncSession) -> tuple[list[Login], dict[str, User]
     return logins, users
 
 
-def _dusun(write: _Writer, users: dict[str, User], at: dt.datetime) -> dict[str, dict[str, Dusun]]:
-    """A few dusun per demo desa; Pejarakan has no cadre account, so its dusun are the admin's."""
-    owner = {DESA_GEROKGAK: users["kader.gerokgak"], DESA_PEJARAKAN: users["admin.gerokgak"],
-             DESA_GANRA: users["kader.ganra"]}
-    made: dict[str, dict[str, Dusun]] = {}
+async def _dusun(write: _Door, users: dict[str, User], at: dt.datetime) -> dict[str, dict[str, uuid.UUID]]:
+    """A few dusun per demo desa, defined by the kecamatan admin (cadres read dusun, they do not write them)."""
+    owner = {DESA_GEROKGAK: users["admin.gerokgak"], DESA_PEJARAKAN: users["admin.gerokgak"],
+             DESA_GANRA: users["admin.ganra"]}
+    made: dict[str, dict[str, uuid.UUID]] = {}
     for desa, (sebutan, names) in DUSUN.items():
-        made[desa] = {n: write.add(Dusun, desa, owner[desa], at, nama=n, sebutan=sebutan) for n in names}
+        made[desa] = {n: await write.add("dusun", desa, owner[desa], at, nama=n, sebutan=sebutan) for n in names}
     return made
 
 
-def _team_ganra(write: _Writer, by: User, at: dt.datetime) -> None:
+async def _team_ganra(write: _Door, by: User, at: dt.datetime) -> None:
     """The KPM of Desa Ganra under SK 34/KPTS/DGR/VII/2020: a Ketua (S1) and two Anggota (SLTP, SLTA)."""
     common = {"no_sk": "34/KPTS/DGR/VII/2020", "tanggal_sk": dt.date(2020, 7, 15), "periode": "2020-2026",
               "pelatihan": ["Pelatihan KPM Kabupaten Soppeng 2021"]}
-    write.add(Kader, DESA_GANRA, by, at, nama="Andi Nurhayati", jenis_kelamin=JenisKelamin.P,
-              tanggal_lahir=dt.date(1988, 3, 12), pendidikan=Pendidikan.s1, jabatan=Jabatan.ketua,
-              bidang_tugas="Koordinasi perencanaan dan pemberdayaan", user_id=by.id,
-              peran=["pemberdayaan masyarakat", "pembangunan manusia"], alamat="Dusun Ganra", **common)
-    write.add(Kader, DESA_GANRA, by, at, nama="Muhammad Arsyad", jenis_kelamin=JenisKelamin.L,
-              tanggal_lahir=dt.date(1979, 11, 2), pendidikan=Pendidikan.sltp, jabatan=Jabatan.anggota,
-              bidang_tugas="Infrastruktur dan pertanian", peran=["pemberdayaan masyarakat"],
-              alamat="Dusun Lapajung", **common)
-    write.add(Kader, DESA_GANRA, by, at, nama="Sitti Rahmawati", jenis_kelamin=JenisKelamin.P,
-              tanggal_lahir=dt.date(1995, 6, 27), pendidikan=Pendidikan.slta, jabatan=Jabatan.anggota,
-              bidang_tugas="Kesehatan dan posyandu", peran=["pemberdayaan masyarakat", "posyandu"],
-              alamat="Dusun Salo Karaja", **common)
+    await write.add("kader", DESA_GANRA, by, at, nama="Andi Nurhayati", jenis_kelamin=JenisKelamin.P,
+                    tanggal_lahir=dt.date(1988, 3, 12), pendidikan=Pendidikan.s1, jabatan=Jabatan.ketua,
+                    bidang_tugas="Koordinasi perencanaan dan pemberdayaan",
+                    peran=["pemberdayaan masyarakat", "pembangunan manusia"], alamat="Dusun Ganra", **common)
+    await write.add("kader", DESA_GANRA, by, at, nama="Muhammad Arsyad", jenis_kelamin=JenisKelamin.L,
+                    tanggal_lahir=dt.date(1979, 11, 2), pendidikan=Pendidikan.sltp, jabatan=Jabatan.anggota,
+                    bidang_tugas="Infrastruktur dan pertanian", peran=["pemberdayaan masyarakat"],
+                    alamat="Dusun Lapajung", **common)
+    await write.add("kader", DESA_GANRA, by, at, nama="Sitti Rahmawati", jenis_kelamin=JenisKelamin.P,
+                    tanggal_lahir=dt.date(1995, 6, 27), pendidikan=Pendidikan.slta, jabatan=Jabatan.anggota,
+                    bidang_tugas="Kesehatan dan posyandu", peran=["pemberdayaan masyarakat", "posyandu"],
+                    alamat="Dusun Salo Karaja", **common)
 
 
-def _team_gerokgak(write: _Writer, by: User, at: dt.datetime) -> None:
+async def _team_gerokgak(write: _Door, by: User, at: dt.datetime) -> None:
     common = {"no_sk": "141/12/KPTS/GRK/2021", "tanggal_sk": dt.date(2021, 3, 8), "periode": "2021-2027"}
-    write.add(Kader, DESA_GEROKGAK, by, at, nama="Ni Luh Putu Sriani", jenis_kelamin=JenisKelamin.P,
-              pendidikan=Pendidikan.d3, jabatan=Jabatan.ketua, bidang_tugas="Koordinasi perencanaan",
-              peran=["pemberdayaan masyarakat"], user_id=by.id, alamat="Banjar Dinas Kaja Kangin", **common)
-    write.add(Kader, DESA_GEROKGAK, by, at, nama="Kadek Surya Wibawa", jenis_kelamin=JenisKelamin.L,
-              pendidikan=Pendidikan.slta, jabatan=Jabatan.sekretaris, bidang_tugas="Pendataan",
-              peran=["pemberdayaan masyarakat"], alamat="Banjar Dinas Pasar", **common)
-    write.add(Kader, DESA_GEROKGAK, by, at, nama="Ni Komang Ayu Lestari", jenis_kelamin=JenisKelamin.P,
-              pendidikan=Pendidikan.slta, jabatan=Jabatan.anggota, bidang_tugas="Kesehatan ibu dan anak",
-              peran=["pembangunan manusia", "posyandu"], alamat="Banjar Dinas Tegal Sari", **common)
+    await write.add("kader", DESA_GEROKGAK, by, at, nama="Ni Luh Putu Sriani", jenis_kelamin=JenisKelamin.P,
+                    pendidikan=Pendidikan.d3, jabatan=Jabatan.ketua, bidang_tugas="Koordinasi perencanaan",
+                    peran=["pemberdayaan masyarakat"], alamat="Banjar Dinas Kaja Kangin", **common)
+    await write.add("kader", DESA_GEROKGAK, by, at, nama="Kadek Surya Wibawa", jenis_kelamin=JenisKelamin.L,
+                    pendidikan=Pendidikan.slta, jabatan=Jabatan.sekretaris, bidang_tugas="Pendataan",
+                    peran=["pemberdayaan masyarakat"], alamat="Banjar Dinas Pasar", **common)
+    await write.add("kader", DESA_GEROKGAK, by, at, nama="Ni Komang Ayu Lestari", jenis_kelamin=JenisKelamin.P,
+                    pendidikan=Pendidikan.slta, jabatan=Jabatan.anggota, bidang_tugas="Kesehatan ibu dan anak",
+                    peran=["pembangunan manusia", "posyandu"], alamat="Banjar Dinas Tegal Sari", **common)
 
 
 # jenis, bidang, uraian, penyebab, potensi tersedia, usulan tindakan, dusun, kelompok sumber, skor (5)
@@ -219,55 +223,36 @@ USULAN_GANRA: list[tuple[int, dict[str, Any]]] = [
 ]
 
 
-def _scored(skor: tuple[int, int, int, int, int] | None) -> dict[str, int | None]:
-    """The five criteria as columns, with their total (the rank is set afterwards)."""
-    if skor is None:
-        return {}
-    names = ("skor_dirasakan", "skor_parah", "skor_pendapatan", "skor_sering", "skor_potensi")
-    return {**dict(zip(names, skor, strict=True)), "skor_total": sum(skor)}
+def _scored(skor: tuple[int, int, int, int, int] | None) -> dict[str, int]:
+    """The five criteria as fields (the engine derives the total, the rank is computed from it)."""
+    return dict(zip(SCORE_FIELDS, skor, strict=True)) if skor else {}
 
 
-def _rank(rows: list[Any]) -> None:
-    """Peringkat by skor_total, highest first (ties keep their order)."""
-    for rank, row in enumerate(sorted(rows, key=lambda r: -r.skor_total), start=1):
-        row.peringkat = rank
-
-
-async def _records_ganra(session: AsyncSession, write: _Writer, by: User, dusun: dict[str, Dusun],
-                         at: dt.datetime) -> None:
+async def _records_ganra(write: _Door, by: User, dusun: dict[str, uuid.UUID], at: dt.datetime) -> None:
     """Pengkajian, a musyawarah dusun with its daftar hadir, and the ranked usulan of Desa Ganra."""
-    items = [write.add(Pengkajian, DESA_GANRA, by, at, jenis=j, bidang_code=b, uraian=u, penyebab=p,
-                       potensi_tersedia=pt, usulan_tindakan=ut, dusun_id=dusun[d].id, kelompok_sumber=k,
-                       lokasi=f"Dusun {d}", **_scored(s))
-             for j, b, u, p, pt, ut, d, k, s in PENGKAJIAN_GANRA]
-    masalah = [i for i in items if i.jenis == JenisPengkajian.masalah]
-    _rank(masalah)
-    rapat = _musyawarah_lapajung(write, by, dusun, at + dt.timedelta(days=7))
-    await session.flush()  # no ORM relationships: parents go first so the foreign keys hold
-    _daftar_hadir(write, by, rapat, dusun)
-    _usulan(write, by, rapat, masalah)
+    masalah: list[tuple[uuid.UUID, str, str, tuple[int, int, int, int, int]]] = []
+    for j, b, u, p, pt, ut, d, k, s in PENGKAJIAN_GANRA:
+        record_id = await write.add("pengkajian", DESA_GANRA, by, at, jenis=j, bidang_code=b, uraian=u, penyebab=p,
+                                    potensi_tersedia=pt, usulan_tindakan=ut, dusun_id=dusun[d], kelompok_sumber=k,
+                                    lokasi=f"Dusun {d}", **_scored(s))
+        if j == JenisPengkajian.masalah and s:
+            masalah.append((record_id, f"Dusun {d}", d, s))
+    rapat_at = at + dt.timedelta(days=7)
+    rapat = await _musyawarah_lapajung(write, by, dusun, rapat_at)
+    await _daftar_hadir(write, by, rapat, dusun, rapat_at)
+    # The daftar gagasan of the musyawarah, each answering a masalah and carrying its scores.
+    for i, fields in USULAN_GANRA:
+        record_id, lokasi, d, skor = masalah[i]
+        await write.add("usulan", DESA_GANRA, by, rapat_at + dt.timedelta(hours=3), musyawarah_id=rapat,
+                        pengkajian_id=record_id, lokasi=lokasi, dusun_id=dusun[d],
+                        pola_pelaksanaan=PolaPelaksanaan.swakelola, **fields, **_scored(skor))
 
 
-def _usulan(write: _Writer, by: User, rapat: Musyawarah, masalah: list[Pengkajian]) -> None:
-    """The daftar gagasan of the musyawarah, each answering a masalah, ranked by their scores."""
-    at = rapat.created_at + dt.timedelta(hours=3)
-    rows = [write.add(Usulan, DESA_GANRA, by, at, musyawarah_id=rapat.id, pengkajian_id=masalah[i].id,
-                      lokasi=masalah[i].lokasi, dusun_id=masalah[i].dusun_id,
-                      pola_pelaksanaan=PolaPelaksanaan.swakelola, **fields, **_scored(_skor_of(masalah[i])))
-            for i, fields in USULAN_GANRA]
-    _rank(rows)
-
-
-def _skor_of(item: Pengkajian) -> tuple[int, int, int, int, int]:
-    skor = (item.skor_dirasakan, item.skor_parah, item.skor_pendapatan, item.skor_sering, item.skor_potensi)
-    return skor  # type: ignore[return-value]
-
-
-def _musyawarah_lapajung(write: _Writer, by: User, dusun: dict[str, Dusun], at: dt.datetime) -> Musyawarah:
-    rapat = write.add(
-        Musyawarah, DESA_GANRA, by, at, jenis=JenisMusyawarah.dusun, tanggal=at.date(),
+async def _musyawarah_lapajung(write: _Door, by: User, dusun: dict[str, uuid.UUID], at: dt.datetime) -> uuid.UUID:
+    return await write.add(
+        "musyawarah", DESA_GANRA, by, at, jenis=JenisMusyawarah.dusun, tanggal=at.date(),
         jam_mulai=dt.time(9, 0), jam_selesai=dt.time(11, 30), tempat="Rumah Kepala Dusun Lapajung",
-        dusun_id=dusun["Lapajung"].id, pimpinan="Andi Baharuddin", pimpinan_unsur=Unsur.pemerintah_desa.value,
+        dusun_id=dusun["Lapajung"], pimpinan="Andi Baharuddin", pimpinan_unsur=Unsur.pemerintah_desa.value,
         notulis="Sitti Rahmawati", narasumber=[{"nama": "Andi Nurhayati", "unsur": Unsur.kpm.value}],
         agenda="Penggalian gagasan pembangunan untuk RKPDes",
         notulen=("Kader KPM memaparkan hasil pengkajian keadaan dusun. Warga membahas jalan dusun yang "
@@ -276,32 +261,27 @@ def _musyawarah_lapajung(write: _Writer, by: User, dusun: dict[str, Dusun], at: 
         keputusan=["Drainase jalan dusun menjadi gagasan prioritas pertama",
                    "Gagasan dibawa ke musyawarah desa perencanaan"],
     )
-    return rapat
 
 
-def _daftar_hadir(write: _Writer, by: User, rapat: Musyawarah, dusun: dict[str, Dusun]) -> None:
+async def _daftar_hadir(write: _Door, by: User, rapat: uuid.UUID, dusun: dict[str, uuid.UUID],
+                        at: dt.datetime) -> None:
     for nama, jk, unsur, d in HADIR_LAPAJUNG:
-        write.add(Kehadiran, DESA_GANRA, by, rapat.created_at, musyawarah_id=rapat.id, nama=nama,
-                  jenis_kelamin=JenisKelamin(jk), unsur=unsur, dusun_id=dusun[d].id)
+        await write.add("kehadiran", DESA_GANRA, by, at, musyawarah_id=rapat, nama=nama, jenis_kelamin=jk,
+                        unsur=unsur, dusun_id=dusun[d])
 
 
-def _records_gerokgak(write: _Writer, by: User, dusun: dict[str, Dusun], at: dt.datetime) -> None:
+async def _records_gerokgak(write: _Door, by: User, dusun: dict[str, uuid.UUID], at: dt.datetime) -> None:
     """Two scored masalah from Desa Gerokgak, so the kecamatan admin has something to review there too."""
-    items = [
-        write.add(Pengkajian, DESA_GEROKGAK, by, at, jenis=JenisPengkajian.masalah, bidang_code="2.4",
-                  uraian="Air bersih sulit didapat saat kemarau",
-                  penyebab="Sumur warga kering; pipa belum sampai",
-                  potensi_tersedia="Mata air di perbukitan", usulan_tindakan="Perpipaan air bersih",
-                  dusun_id=dusun["Kaja Kangin"].id, kelompok_sumber="kelompok perempuan",
-                  lokasi="Banjar Dinas Kaja Kangin", **_scored((5, 5, 3, 4, 3))),
-        write.add(Pengkajian, DESA_GEROKGAK, by, at, jenis=JenisPengkajian.masalah, bidang_code="4.1",
-                  uraian="Hasil tangkapan nelayan menurun", penyebab="Terumbu karang rusak",
-                  potensi_tersedia="Kelompok nelayan dan pokmaswas",
-                  usulan_tindakan="Transplantasi terumbu karang",
-                  dusun_id=dusun["Kelod Kauh"].id, kelompok_sumber="nelayan",
-                  lokasi="Pantai Banjar Dinas Kelod Kauh", **_scored((3, 3, 4, 3, 2))),
-    ]
-    _rank(items)
+    await write.add("pengkajian", DESA_GEROKGAK, by, at, jenis=JenisPengkajian.masalah, bidang_code="2.4",
+                    uraian="Air bersih sulit didapat saat kemarau", penyebab="Sumur warga kering; pipa belum sampai",
+                    potensi_tersedia="Mata air di perbukitan", usulan_tindakan="Perpipaan air bersih",
+                    dusun_id=dusun["Kaja Kangin"], kelompok_sumber="kelompok perempuan",
+                    lokasi="Banjar Dinas Kaja Kangin", **_scored((5, 5, 3, 4, 3)))
+    await write.add("pengkajian", DESA_GEROKGAK, by, at, jenis=JenisPengkajian.masalah, bidang_code="4.1",
+                    uraian="Hasil tangkapan nelayan menurun", penyebab="Terumbu karang rusak",
+                    potensi_tersedia="Kelompok nelayan dan pokmaswas", usulan_tindakan="Transplantasi terumbu karang",
+                    dusun_id=dusun["Kelod Kauh"], kelompok_sumber="nelayan",
+                    lokasi="Pantai Banjar Dinas Kelod Kauh", **_scored((3, 3, 4, 3, 2)))
 
 
 def write_demo_logins(data_dir: Path, logins: list[Login]) -> Path:

@@ -77,6 +77,28 @@ class KaderError(Exception):
         super().__init__(self.detail)
 
 
+# How a refusal of the sync engine (a mutation's ``error_code``) reads at a door that answers over HTTP
+# instead of in a push answer. Out of scope and unknown are the same 404: another region's record is not
+# this caller's business, not even its existence.
+_REFUSALS = {
+    "unknown_table": "not_found",
+    "out_of_scope": "not_found",
+    "not_found": "not_found",
+    "forbidden": "forbidden",
+    "invalid_fields": "invalid_fields",
+    "missing_fields": "missing_fields",
+    "invalid_reference": "invalid_fields",
+    "immutable_field": "invalid_fields",
+    "append_only": "method_not_allowed",
+    "bad_base_version": "conflict",
+    "integrity": "conflict",
+}
+
+
+def refusal(engine_code: str, reason: str) -> KaderError:
+    return KaderError(_REFUSALS.get(engine_code, "invalid_fields"), reason)
+
+
 def problem(code: str, detail: str, *, status: int | None = None, errors: list[dict[str, Any]] | None = None,
             headers: dict[str, str] | None = None) -> Response[dict[str, Any]]:
     entry = CATALOGUE[code]

@@ -44,10 +44,6 @@ class Settings:
     log_format: str = "json"
 
     @property
-    def is_sqlite(self) -> bool:
-        return self.database_url.startswith("sqlite")
-
-    @property
     def served_over_https(self) -> bool:
         return bool(self.public_url and self.public_url.lower().startswith("https://"))
 

@@ -61,9 +61,9 @@ def merge_update(current: Mapping[str, Any], changes: Mapping[str, Any],
     conflicts: dict[str, FieldConflict] = {}
     for name, mine in changes.items():
         theirs = current.get(name)
-        if _same(mine, theirs):
+        if same(mine, theirs):
             continue
-        if name in base_values and not _same(base_values[name], theirs):
+        if name in base_values and not same(base_values[name], theirs):
             conflicts[name] = FieldConflict(base=base_values[name], mine=mine, theirs=theirs)
         else:
             apply[name] = mine
@@ -81,7 +81,7 @@ def decide_delete(edited_since_base: bool, deleted: bool) -> DeleteDecision:
     return "conflict" if edited_since_base else "delete"
 
 
-def _same(a: Any, b: Any) -> bool:
+def same(a: Any, b: Any) -> bool:
     """Equality of wire values: numbers by value (250 == 250.0), but a boolean is never a number."""
     if isinstance(a, bool) or isinstance(b, bool):
         return type(a) is type(b) and a == b

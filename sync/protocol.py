@@ -1,4 +1,5 @@
-"""The one wire schema of sync (docs/sync-protocol.md). The PWA's ``sync-protocol.js`` mirrors it.
+"""The one wire schema of sync (docs/sync-protocol.md). Its constants reach the PWA through
+``pwa/js/contract.js``, which ``kader contract`` generates (sync/contract.py).
 
 Schema evolution (msgspec's rules): every field added later gets a default, and no field ever changes
 type. Input structs refuse unknown fields, so a typo is an error instead of silently lost data.

@@ -1,8 +1,11 @@
 """The fields a client may send per table, with their types and limits: the typed half of the wire schema.
 
+The phone validates with the same types and limits: ``kader contract`` (sync/contract.py) writes them
+into pwa/js/contract.js; run it after changing anything here (tests/test_contract.py says when).
+
 Every field defaults to ``UNSET`` so a partial update says exactly which fields it changes. Fields the
 server owns (id, version, change_seq, timestamps, authorship, review state, conflict flag, computed
-totals) are not here and so are refused if sent.
+totals, and the rank, computed by sync/ranking.py) are not here and so are refused if sent.
 """
 
 from __future__ import annotations
@@ -31,9 +34,23 @@ Short = Annotated[str, msgspec.Meta(max_length=200)]
 Long = Annotated[str, msgspec.Meta(max_length=20_000)]
 Score = Annotated[int, msgspec.Meta(ge=0, le=10)]  # commonly 1–5; the scale is configurable up to 10
 Count = Annotated[int, msgspec.Meta(ge=0, le=10_000_000)]
-BidangCode = Annotated[str, msgspec.Meta(pattern=r"^[1-5](\.[0-9]{1,2})?$")]
-DesaCode = Annotated[str, msgspec.Meta(pattern=r"^\d{2}\.\d{2}\.\d{2}\.\d{4}$")]
-Sha256 = Annotated[str, msgspec.Meta(pattern=r"^[0-9a-f]{64}$")]
+
+
+def whole(pattern: str) -> str:
+    """A pattern the whole text must match, meaning the same here and on the phone (pwa/js/contract.js):
+    Python's ``$`` also matches before a final newline, JavaScript's does not, so without the look-ahead
+    "2" and a newline would be a bidang code here and not there."""
+    return rf"^(?:{pattern})$(?!\n)"
+
+
+BidangCode = Annotated[str, msgspec.Meta(pattern=whole(r"[1-5](\.[0-9]{1,2})?"))]
+DesaCode = Annotated[str, msgspec.Meta(pattern=whole(r"[0-9]{2}\.[0-9]{2}\.[0-9]{2}\.[0-9]{4}"))]
+Sha256 = Annotated[str, msgspec.Meta(pattern=whole(r"[0-9a-f]{64}"))]
+# A time of day as the phone's <input type=time> gives it: HH:MM, or HH:MM:SS when it has seconds.
+# Text on the wire (not msgspec's dt.time, which wants seconds and would take an offset); ``column_values``
+# turns it into the TIME column's value, and times go back out in the canonical form (``wire_time``).
+TIME_PATTERN = whole(r"([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9])?")
+Time = Annotated[str, msgspec.Meta(pattern=TIME_PATTERN)]
 
 
 class Fields(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True):
@@ -48,7 +65,6 @@ class Scores(Fields):
     skor_pendapatan: Score | None | UnsetType = UNSET
     skor_sering: Score | None | UnsetType = UNSET
     skor_potensi: Score | None | UnsetType = UNSET
-    peringkat: Annotated[int, msgspec.Meta(ge=1, le=10_000)] | None | UnsetType = UNSET
 
 
 class DusunFields(Fields):
@@ -97,8 +113,8 @@ class MusyawarahFields(Fields):
     jenis: JenisMusyawarah | UnsetType = UNSET
     kelompok: Annotated[str, msgspec.Meta(max_length=80)] | UnsetType = UNSET
     tanggal: dt.date | UnsetType = UNSET
-    jam_mulai: dt.time | None | UnsetType = UNSET
-    jam_selesai: dt.time | None | UnsetType = UNSET
+    jam_mulai: Time | None | UnsetType = UNSET
+    jam_selesai: Time | None | UnsetType = UNSET
     tempat: Short | UnsetType = UNSET
     dusun_id: uuid.UUID | None | UnsetType = UNSET
     pimpinan: Annotated[str, msgspec.Meta(max_length=120)] | UnsetType = UNSET
@@ -177,6 +193,26 @@ class FieldError(ValueError):
     """A mutation's ``changes`` do not fit the table: carries a plain-words reason."""
 
 
+def _time_fields(fields: type[Fields]) -> frozenset[str]:
+    def is_time(t: msgspec.inspect.Type) -> bool:
+        if isinstance(t, msgspec.inspect.UnionType):
+            return any(is_time(u) for u in t.types)
+        return isinstance(t, msgspec.inspect.StrType) and t.pattern == TIME_PATTERN
+
+    return frozenset(f.name for f in msgspec.inspect.type_info(fields).fields if is_time(f.type))  # type: ignore[attr-defined]
+
+
+TIME_FIELDS: dict[str, frozenset[str]] = {name: _time_fields(spec.fields) for name, spec in TABLES.items()}
+
+
+def wire_time(value: dt.time | str) -> str:
+    """A time of day in its one wire form: ``HH:MM``, with ``:SS`` only when the seconds are not zero
+    (what ``<input type=time>`` gives), so "19:00" sent comes back "19:00" and is not seen as an edit."""
+    if isinstance(value, str):
+        value = dt.time.fromisoformat(value)
+    return value.strftime("%H:%M:%S" if value.second else "%H:%M")
+
+
 def parse_changes(table: str, changes: dict[str, Any]) -> dict[str, Any]:
     """Validate ``changes`` for ``table``; returns the given fields as wire values (JSON builtins)."""
     spec = TABLES.get(table)
@@ -186,7 +222,7 @@ def parse_changes(table: str, changes: dict[str, Any]) -> dict[str, Any]:
         parsed = msgspec.convert(changes, spec.fields)
     except msgspec.ValidationError as e:
         raise FieldError(str(e)) from None
-    values = to_wire(msgspec.structs.asdict(parsed))
+    values = to_wire(table, msgspec.structs.asdict(parsed))
     # PostgreSQL text cannot hold U+0000 (SQLite can): refused on both, so one mutation is refused alike
     # everywhere instead of failing the whole push on PostgreSQL.
     if _holds_nul(values):
@@ -204,9 +240,24 @@ def _holds_nul(value: Any) -> bool:
     return False
 
 
-def to_wire(values: dict[str, Any]) -> dict[str, Any]:
-    """Field values as they travel and as history/conflicts keep them (dates, times and UUIDs as text)."""
-    return msgspec.to_builtins({k: v for k, v in values.items() if v is not UNSET})
+def to_wire(table: str, values: dict[str, Any]) -> dict[str, Any]:
+    """Field values as they travel and as history/conflicts keep them (dates, times and UUIDs as text,
+    times in their canonical form)."""
+    wire = msgspec.to_builtins({k: v for k, v in values.items() if v is not UNSET})
+    for name in TIME_FIELDS[table] & wire.keys():
+        if wire[name] is not None:
+            wire[name] = wire_time(wire[name])
+    return wire
+
+
+def column_values(table: str, wire: dict[str, Any]) -> dict[str, Any]:
+    """Validated wire values as the Python values the model columns take (a time as ``dt.time``)."""
+    parsed = msgspec.convert(wire, TABLES[table].fields)
+    values = {k: v for k, v in msgspec.structs.asdict(parsed).items() if v is not UNSET}
+    for name in TIME_FIELDS[table] & values.keys():
+        if values[name] is not None:
+            values[name] = dt.time.fromisoformat(values[name])
+    return values
 
 
 def score_total(row: dict[str, Any]) -> int | None:

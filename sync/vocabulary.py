@@ -1,5 +1,5 @@
 """Closed vocabularies of the domain (DOMAIN.md). Part of the wire contract, so they live in ``sync``
-(the phone's client mirrors them); the models store them as checked strings."""
+(``kader contract`` writes them into the phone's pwa/js/contract.js); the models store them as checked strings."""
 
 from __future__ import annotations
 

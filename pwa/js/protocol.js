@@ -1,138 +1,158 @@
-// The wire schema on the phone: a mirror of sync/protocol.py (envelopes) and sync/records.py (fields
-// per table) and sync/vocabulary.py. Keep the three in step; the server refuses what does not fit,
-// and this module lets a form say so before anything is queued.
+// The wire schema on the phone. The fields per table, their types and limits, the vocabularies and
+// the protocol constants come from contract.js, which `kader contract` generates from the server's
+// sync/records.py (a test fails when it is out of date). This module applies that contract: a form
+// checks her input with the server's own limits before anything is queued, so a value the server
+// would refuse is a form error next to the field, never a refusal later.
 
-export const PROTOCOL_VERSION = 1;
-export const MAX_MUTATIONS_PER_PUSH = 500;
-export const PULL_LIMIT = 500;
+import { MAX_MUTATIONS_PER_PUSH, PROTOCOL_VERSION, SCORE_FIELDS, TABLES as CONTRACT, VOCABULARY } from './contract.js';
 
-export const JENIS_PENGKAJIAN = ['masalah', 'potensi', 'kebutuhan'];
-export const JENIS_MUSYAWARAH = ['musyawarah_dusun', 'musyawarah_kelompok', 'musdes_perencanaan',
-  'musrenbang_desa', 'musdes_lainnya', 'rembuk_stunting'];
-export const JENIS_KELAMIN = ['L', 'P'];
-export const UNSUR = ['pemerintah desa', 'BPD', 'tokoh adat', 'tokoh agama', 'tokoh masyarakat',
-  'tokoh pendidik', 'kelompok tani', 'nelayan', 'perajin', 'perempuan',
-  'pemerhati & perlindungan anak', 'masyarakat miskin', 'KPM', 'lainnya'];
-export const SUMBER_DANA = ['DDS', 'ADD', 'PAD', 'PBH', 'Bankeu Provinsi', 'Bankeu Kabupaten', 'Swadaya', 'Lainnya'];
-export const POLA_PELAKSANAAN = ['swakelola', 'kerja sama antar desa', 'kerja sama pihak ketiga'];
-export const REVIEW_STATES = ['draf', 'diajukan', 'diverifikasi', 'perlu_perbaikan', 'ditolak'];
+export { MAX_MUTATIONS_PER_PUSH, PROTOCOL_VERSION, SCORE_FIELDS };
+export const PULL_LIMIT = 500; // the app's page size (the server allows up to MAX_PULL_LIMIT)
 
-export const SCORE_FIELDS = ['skor_dirasakan', 'skor_parah', 'skor_pendapatan', 'skor_sering', 'skor_potensi'];
-export const SCORE_MAX = 5; // the common 1–5 scale; the server accepts up to 10
+export const JENIS_PENGKAJIAN = VOCABULARY.JenisPengkajian;
+export const JENIS_MUSYAWARAH = VOCABULARY.JenisMusyawarah;
+export const JENIS_KELAMIN = VOCABULARY.JenisKelamin;
+export const UNSUR = VOCABULARY.Unsur;
+export const SUMBER_DANA = VOCABULARY.SumberDana;
+export const POLA_PELAKSANAAN = VOCABULARY.PolaPelaksanaan;
+export const REVIEW_STATES = VOCABULARY.ReviewState;
 
-// Field types: s = text (max length), i = integer [min, max], f = number [min, max], d = date,
-// t = time, u = uuid, e = one of a list, l = list of texts. `n` = may be null.
-const text = (max, min = 0) => ({ type: 's', max, min });
-const int = (min, max, n = true) => ({ type: 'i', min, max, n });
-const num = (min, max, n = true) => ({ type: 'f', min, max, n });
-const uuidRef = (n = true) => ({ type: 'u', n });
-const oneOf = (values, n = false) => ({ type: 'e', values, n });
-const LONG = 20000;
-const score = int(0, 10);
-const scores = Object.fromEntries(SCORE_FIELDS.map((f) => [f, score]));
-const BIDANG = /^[1-5](\.[0-9]{1,2})?$/;
+export const SCORE_MAX = 5; // the common 1–5 scale the form offers; the server accepts up to 10
 
-export const TABLES = {
-  pengkajian: {
-    required: ['jenis', 'uraian'],
-    fields: {
-      jenis: oneOf(JENIS_PENGKAJIAN), bidang_code: { type: 'b', n: true }, uraian: text(LONG, 1),
-      penyebab: text(LONG), potensi_tersedia: text(LONG), usulan_tindakan: text(LONG), dusun_id: uuidRef(),
-      kelompok_sumber: text(120), lokasi: text(LONG), latitude: num(-90, 90), longitude: num(-180, 180),
-      akurasi_m: num(0, 100000), ...scores, peringkat: int(1, 10000),
-    },
-  },
-  musyawarah: {
-    required: ['jenis', 'tanggal'],
-    fields: {
-      jenis: oneOf(JENIS_MUSYAWARAH), kelompok: text(80), tanggal: { type: 'd' }, jam_mulai: { type: 't', n: true },
-      jam_selesai: { type: 't', n: true }, tempat: text(200), dusun_id: uuidRef(), pimpinan: text(120),
-      pimpinan_unsur: text(60), notulis: text(120), agenda: text(LONG), notulen: text(100000),
-      keputusan: { type: 'l', max: 200, item: LONG }, foto: { type: 'h', max: 50 },
-    },
-  },
-  kehadiran: {
-    required: ['musyawarah_id', 'nama', 'jenis_kelamin'],
-    fields: {
-      musyawarah_id: uuidRef(false), nama: text(120, 1), jenis_kelamin: oneOf(JENIS_KELAMIN),
-      unsur: oneOf(UNSUR), dusun_id: uuidRef(),
-    },
-  },
-  usulan: {
-    required: ['kegiatan'],
-    fields: {
-      kegiatan: text(2000, 1), musyawarah_id: uuidRef(), pengkajian_id: uuidRef(), bidang_code: { type: 'b', n: true },
-      sub_bidang_code: { type: 'b', n: true }, kode_kegiatan: text(20), lokasi: text(LONG), dusun_id: uuidRef(),
-      volume: num(0, 1e12), satuan: text(30), penerima_laki: int(0, 1e7), penerima_perempuan: int(0, 1e7),
-      penerima_artm: int(0, 1e7), biaya: int(0, 1e15), sumber_dana: oneOf(SUMBER_DANA, true),
-      pola_pelaksanaan: oneOf(POLA_PELAKSANAAN, true), sdgs_desa: int(1, 18), ...scores,
-      peringkat: int(1, 10000), catatan: text(LONG),
-    },
-  },
-  komentar: {
-    required: ['record_table', 'record_id', 'isi'],
-    appendOnly: true,
-    fields: { record_table: text(40), record_id: uuidRef(false), isi: text(5000, 1) },
-  },
-};
+// The tables this app writes (the kecamatan keeps dusun and kader: the phone only reads those).
+export const TABLES = Object.fromEntries(Object.entries(CONTRACT).filter(([, spec]) => !spec.adminOnly));
 
 // Tables a cadre's phone only reads (kept by the kecamatan), and the server's conflict records.
 export const READ_ONLY_TABLES = ['dusun', 'kader', 'conflicts'];
 export const REVIEWED_TABLES = ['pengkajian', 'musyawarah', 'usulan'];
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const DATE = /^(\d{4})-(\d{2})-(\d{2})$/;
+const patterns = new Map();
+const matches = (pattern, value) => {
+  if (!patterns.has(pattern)) patterns.set(pattern, new RegExp(pattern));
+  return patterns.get(pattern).test(value);
+};
+// The server counts characters (code points); a string's .length counts UTF-16 units.
+const chars = (s) => [...s].length;
 
-function fieldError(spec, value) {
-  if (value === null || value === undefined) return spec.n || spec.type === 's' ? null : 'required';
+function realDate(text) {
+  const m = DATE.exec(text);
+  if (!m) return false;
+  const [y, mo, d] = m.slice(1).map(Number);
+  const day = new Date(Date.UTC(2000, mo - 1, d)); // a leap year stands in for the year (checked below)
+  const leap = (y % 4 === 0 && y % 100 !== 0) || y % 400 === 0;
+  return y >= 1 && mo >= 1 && mo <= 12 && day.getUTCMonth() === mo - 1 && !(mo === 2 && d === 29 && !leap);
+}
+
+// What is wrong with one value for a field spec of contract.js: null when it fits, else
+// {code, …limits} for the message (see `invalid.*` in i18n).
+export function fieldError(spec, value) {
+  if (value === null || value === undefined) return spec.nullable ? null : { code: 'required' };
   switch (spec.type) {
-    case 's': return typeof value !== 'string' ? 'type' : value.length < spec.min ? 'required'
-      : value.length > spec.max ? 'too_long' : null;
-    case 'i': return !Number.isInteger(value) ? 'type' : value < spec.min || value > spec.max ? 'range' : null;
-    case 'f': return typeof value !== 'number' || !Number.isFinite(value) ? 'type'
-      : value < spec.min || value > spec.max ? 'range' : null;
-    case 'd': return /^\d{4}-\d{2}-\d{2}$/.test(value) ? null : 'type';
-    case 't': return /^\d{2}:\d{2}(:\d{2})?$/.test(value) ? null : 'type';
-    case 'u': return UUID.test(value) ? null : 'type';
-    case 'b': return BIDANG.test(value) ? null : 'type';
-    case 'e': return spec.values.includes(value) ? null : 'type';
-    case 'l': return Array.isArray(value) && value.length <= spec.max
-      && value.every((v) => typeof v === 'string' && v.length <= spec.item) ? null : 'type';
-    case 'h': return Array.isArray(value) && value.length <= spec.max
-      && value.every((v) => /^[0-9a-f]{64}$/.test(v)) ? null : 'type';
-    default: return 'type';
+    case 'text':
+      if (typeof value !== 'string') return { code: 'type' };
+      if (value.includes('\u0000')) return { code: 'type' };
+      if (spec.minLength && chars(value) < spec.minLength) return { code: 'required' };
+      if (spec.maxLength !== undefined && chars(value) > spec.maxLength) return { code: 'too_long', max: spec.maxLength };
+      if (spec.pattern && !matches(spec.pattern, value)) return { code: 'pattern' };
+      return null;
+    case 'time':
+      return typeof value === 'string' && matches(spec.pattern, value) ? null : { code: 'time' };
+    case 'date':
+      return typeof value === 'string' && realDate(value) ? null : { code: 'date' };
+    case 'integer':
+      if (typeof value !== 'number' || !Number.isInteger(value)) return { code: 'integer', min: spec.min, max: spec.max };
+      return value < spec.min || value > spec.max ? { code: 'integer', min: spec.min, max: spec.max } : null;
+    case 'number':
+      if (typeof value !== 'number' || !Number.isFinite(value) || value < spec.min || value > spec.max) {
+        return { code: 'range', min: spec.min, max: spec.max };
+      }
+      return null;
+    case 'uuid':
+      return typeof value === 'string' && UUID.test(value) ? null : { code: 'choice' };
+    case 'enum':
+      return spec.values.includes(value) ? null : { code: 'choice' };
+    case 'list': {
+      if (!Array.isArray(value)) return { code: 'type' };
+      if (spec.maxItems !== undefined && value.length > spec.maxItems) return { code: 'too_many', max: spec.maxItems };
+      if (spec.minItems && value.length < spec.minItems) return { code: 'required' };
+      for (const item of value) {
+        const e = fieldError(spec.item, item);
+        if (e) return e.code === 'too_long' ? { code: 'item_too_long', max: e.max } : e;
+      }
+      return null;
+    }
+    case 'object': {
+      if (typeof value !== 'object' || Array.isArray(value)) return { code: 'type' };
+      if (Object.keys(value).some((k) => !(k in spec.fields))) return { code: 'type' };
+      if (spec.required.some((k) => !(k in value))) return { code: 'required' };
+      for (const [k, v] of Object.entries(value)) if (fieldError(spec.fields[k], v)) return { code: 'type' };
+      return null;
+    }
+    default: return { code: 'type' };
   }
 }
 
-// Problems with `changes` for `table` as {field: code}; empty when it fits. `creating` checks the
-// fields the server requires on create.
-export function validate(table, changes, creating = false) {
+const blank = (v) => v === undefined || v === null || v === '';
+
+// Problems with `changes` for `table` as {field: {code, …limits}}; empty when it fits. `creating`:
+// the record goes out as a create, so the fields the server requires on create must be there
+// (`row`: the record as it will be, the unchanged fields included).
+export function validate(table, changes, creating = false, row = changes) {
   const spec = TABLES[table];
+  if (!spec) return { _table: { code: 'unknown' } };
   const errors = {};
-  if (!spec) return { _table: 'unknown' };
   for (const [name, value] of Object.entries(changes)) {
     const f = spec.fields[name];
-    if (!f) { errors[name] = 'unknown'; continue; }
+    if (!f) { errors[name] = { code: 'unknown' }; continue; }
     const e = fieldError(f, value);
     if (e) errors[name] = e;
   }
-  if (creating) {
-    for (const name of spec.required) {
-      const v = changes[name];
-      if (v === undefined || v === null || v === '') errors[name] = 'required';
-    }
-  }
+  if (creating) for (const name of spec.required) if (blank(row[name])) errors[name] = { code: 'required' };
   return errors;
 }
 
-// Turns a typed-in text into the field's wire value ('' → null for nullable non-text fields).
+// A time of day in its one wire form: HH:MM, with :SS only when the seconds are not zero (what the
+// server sends back too). Anything else is left as typed, for `validate` to point at.
+export function wireTime(value) {
+  if (typeof value !== 'string') return value;
+  const m = /^(\d{2}):(\d{2})(?::(\d{2}))?$/.exec(value);
+  if (!m) return value;
+  return m[3] && m[3] !== '00' ? value : `${m[1]}:${m[2]}`;
+}
+
+// A time typed as text where the browser has no time input: "19.00" (the Indonesian way), "7:05".
+function readTime(text) {
+  const m = /^(\d{1,2})[.:](\d{2})(?:[.:](\d{2}))?$/.exec(text);
+  return m ? [m[1].padStart(2, '0'), m[2], m[3]].filter(Boolean).join(':') : text;
+}
+
+const INTEGER = /^-?\d+$/;
+const DECIMAL = /^-?\d+([.,]\d+)?$/; // a comma or a point before the decimals (2,5 or 2.5)
+
+// Turns what a form input holds into the field's wire value (docs/sync-protocol.md, "Fields"):
+// empty → null for a nullable field, '' for text, [] for a list (one line per item); numbers → JSON
+// numbers; a time → HH:MM. Text that is no number stays text, for `validate` to point at.
 export function coerce(table, name, raw) {
   const f = TABLES[table]?.fields[name];
   if (!f) return raw;
-  if (raw === '' || raw === undefined) return f.type === 's' ? '' : null;
-  if (f.type === 'i') return Number.isFinite(Number(raw)) ? Number(raw) : raw;
-  if (f.type === 'f') return Number.isFinite(Number(String(raw).replace(',', '.'))) ? Number(String(raw).replace(',', '.')) : raw;
-  if (f.type === 'l') return String(raw).split('\n').map((s) => s.trim()).filter(Boolean);
+  if (f.type === 'list') {
+    if (Array.isArray(raw)) return raw;
+    return String(raw ?? '').split('\n').map((s) => s.trim()).filter(Boolean);
+  }
+  if (blank(raw)) return f.nullable ? null : f.type === 'text' ? '' : null;
+  const text = String(raw).trim();
+  if (f.type === 'integer') return INTEGER.test(text) ? Number(text) : raw;
+  if (f.type === 'number') return DECIMAL.test(text) ? Number(text.replace(',', '.')) : raw;
+  if (f.type === 'time') return wireTime(readTime(text));
   return raw;
+}
+
+// A stored value as the wire has it now (a time kept as 19:00:00 by an older version reads 19:00),
+// so comparing it with a form's value sees no change where there is none.
+export function canonical(table, name, value) {
+  return TABLES[table]?.fields[name]?.type === 'time' ? wireTime(value) : value;
 }
 
 export function scoreTotal(row) {

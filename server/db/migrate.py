@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import functools
 from pathlib import Path
 
@@ -32,10 +31,6 @@ def head_revision() -> str:
 def upgrade(url: str, revision: str = "head") -> None:
     """Blocking: runs in its own event loop, so call it before the server's loop starts (or in a thread)."""
     command.upgrade(alembic_config(url), revision)
-
-
-async def upgrade_async(url: str, revision: str = "head") -> None:
-    await asyncio.to_thread(upgrade, url, revision)
 
 
 async def current_revision(engine: AsyncEngine) -> str | None:

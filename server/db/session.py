@@ -1,12 +1,13 @@
-"""One database transaction per request: commit when the handler succeeds, roll back when it raises."""
+"""The database of one worker and its one rule for requests: one transaction each, committed when the work
+succeeds and rolled back when it raises. Knows no web framework: the API's dependency (server/http.py) and the
+office's handlers (admin/office.py) both open their transaction here."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
-from litestar import Request
-from litestar.datastructures import State
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from server.db.engine import make_engine, make_sessionmaker
@@ -30,22 +31,17 @@ class Database:
         return cls(engine, make_sessionmaker(engine), make_sessionmaker(engine, read_only=True),
                    make_sessionmaker(engine, single_reads=True))
 
-
-async def provide_db(state: State, request: Request) -> AsyncGenerator[AsyncSession, None]:
-    """Litestar dependency ``db``. Its teardown runs before the response is sent, so a failed commit
-    becomes an error response rather than an acknowledgement of something that was not stored.
-
-    GET requests begin deferred on SQLite (see ``read_only``): in WAL mode they read alongside a writer
-    instead of queueing for the write lock. Their incidental bookkeeping writes may then fail fast,
-    and are written to tolerate that (sync.engine.pull.note_pull).
-    """
-    database: Database = state.database
-    sessions = database.read_sessions if request.method == "GET" else database.sessions
-    async with sessions() as session:
-        try:
-            yield session
-        except BaseException:
-            await session.rollback()
-            raise
-        else:
-            await session.commit()
+    @asynccontextmanager
+    async def transaction(self, method: str = "POST") -> AsyncIterator[AsyncSession]:
+        """The one transaction of a request. ``GET`` begins deferred on SQLite (see ``read_only``): it reads
+        alongside a writer instead of queueing for the write lock; its incidental bookkeeping writes may then
+        fail fast, and are written to tolerate that (sync.engine.pull.note_pull)."""
+        sessions = self.read_sessions if method == "GET" else self.sessions
+        async with sessions() as session:
+            try:
+                yield session
+            except BaseException:
+                await session.rollback()
+                raise
+            else:
+                await session.commit()

@@ -13,6 +13,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from server.auth.principal import Principal
 from server.errors import KaderError
 from server.models import Bidang, Dusun, Kehadiran, Musyawarah, Pengkajian, Usulan, Wilayah
+from sync.ranking import ranks
+from sync.records import SCORE_FIELDS
 from sync.vocabulary import JenisKelamin, JenisPengkajian, ReviewState
 
 
@@ -113,28 +115,35 @@ def _listed(model: type[Usulan] | type[Pengkajian] | type[Musyawarah], who: Prin
             model.review_state != ReviewState.ditolak]
 
 
-def _ranked(model: type[Usulan] | type[Pengkajian]) -> list:
-    # Ranked first by the peringkat the musyawarah gave, then by score; unranked and unscored last.
-    return [model.peringkat.asc().nulls_last(), model.skor_total.desc().nulls_last(), model.created_at, model.id]
+def _by_score(model: type[Usulan] | type[Pengkajian]) -> list:
+    # Highest total first, so the computed ranks come out in order; unscored (unranked) last, oldest first.
+    return [model.skor_total.desc().nulls_last(), model.created_at, model.id]
+
+
+def _ranks(table: str, rows: list) -> list[int | None]:
+    """Peringkat by the one rule (sync/ranking.py) over the listed records, which are exactly the ones
+    it ranks together: one desa (and one jenis of pengkajian), neither deleted nor rejected."""
+    return ranks(table, [r._mapping for r in rows])
 
 
 async def daftar_gagasan(db: AsyncSession, who: Principal, desa_code: str) -> list[GagasanRow]:
     u = Usulan
     rows = await db.execute(
-        select(u.peringkat, u.kegiatan, u.bidang_code, u.sub_bidang_code, u.lokasi, Dusun.nama, Dusun.sebutan,
-               u.volume, u.satuan, u.penerima_laki, u.penerima_perempuan, u.penerima_artm, u.biaya, u.sumber_dana,
-               u.pola_pelaksanaan, u.skor_total, u.review_state)
+        select(u.desa_code, u.deleted_at, u.kegiatan, u.bidang_code, u.sub_bidang_code, u.lokasi, Dusun.nama,
+               Dusun.sebutan, u.volume, u.satuan, u.penerima_laki, u.penerima_perempuan, u.penerima_artm, u.biaya,
+               u.sumber_dana, u.pola_pelaksanaan, u.skor_total, u.review_state)
         .outerjoin(Dusun, Dusun.id == u.dusun_id)
         .where(*_listed(u, who, desa_code))
-        .order_by(*_ranked(u))
+        .order_by(*_by_score(u))
     )
+    rows = list(rows)
     return [GagasanRow(
-        peringkat=r.peringkat, kegiatan=r.kegiatan, bidang_code=r.bidang_code, sub_bidang_code=r.sub_bidang_code,
+        peringkat=rank, kegiatan=r.kegiatan, bidang_code=r.bidang_code, sub_bidang_code=r.sub_bidang_code,
         lokasi=r.lokasi, dusun=dusun_name(r.nama, r.sebutan), volume=r.volume, satuan=r.satuan,
         penerima_laki=r.penerima_laki, penerima_perempuan=r.penerima_perempuan, penerima_artm=r.penerima_artm,
         biaya=r.biaya, sumber_dana=_text(r.sumber_dana), pola_pelaksanaan=_text(r.pola_pelaksanaan),
         skor_total=r.skor_total, review_state=str(r.review_state),
-    ) for r in rows]
+    ) for r, rank in zip(rows, _ranks("usulan", rows), strict=True)]
 
 
 async def pengkajian_counts(db: AsyncSession, who: Principal, desa_code: str) -> list[PengkajianCount]:
@@ -151,20 +160,21 @@ async def pengkajian_counts(db: AsyncSession, who: Principal, desa_code: str) ->
 async def peringkat_masalah(db: AsyncSession, who: Principal, desa_code: str) -> list[MasalahRow]:
     p = Pengkajian
     rows = await db.execute(
-        select(p.peringkat, p.uraian, p.penyebab, p.potensi_tersedia, p.usulan_tindakan, p.bidang_code, Dusun.nama,
-               Dusun.sebutan, p.kelompok_sumber, p.skor_dirasakan, p.skor_parah, p.skor_pendapatan, p.skor_sering,
-               p.skor_potensi, p.skor_total, p.review_state)
+        select(p.desa_code, p.deleted_at, p.jenis, p.uraian, p.penyebab, p.potensi_tersedia, p.usulan_tindakan,
+               p.bidang_code, Dusun.nama, Dusun.sebutan, p.kelompok_sumber,
+               *(getattr(p, f) for f in SCORE_FIELDS), p.skor_total, p.review_state)
         .outerjoin(Dusun, Dusun.id == p.dusun_id)
         .where(*_listed(p, who, desa_code), p.jenis == JenisPengkajian.masalah)
-        .order_by(*_ranked(p))
+        .order_by(*_by_score(p))
     )
+    rows = list(rows)
     return [MasalahRow(
-        peringkat=r.peringkat, uraian=r.uraian, penyebab=r.penyebab, potensi_tersedia=r.potensi_tersedia,
+        peringkat=rank, uraian=r.uraian, penyebab=r.penyebab, potensi_tersedia=r.potensi_tersedia,
         usulan_tindakan=r.usulan_tindakan, bidang_code=r.bidang_code, dusun=dusun_name(r.nama, r.sebutan),
         kelompok_sumber=r.kelompok_sumber,
-        skor=(r.skor_dirasakan, r.skor_parah, r.skor_pendapatan, r.skor_sering, r.skor_potensi),
+        skor=tuple(getattr(r, f) for f in SCORE_FIELDS),  # type: ignore[arg-type]
         skor_total=r.skor_total, review_state=str(r.review_state),
-    ) for r in rows]
+    ) for r, rank in zip(rows, _ranks("pengkajian", rows), strict=True)]
 
 
 async def rekap_musyawarah(db: AsyncSession, who: Principal, desa_code: str) -> list[MusyawarahRow]:

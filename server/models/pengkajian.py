@@ -34,4 +34,3 @@ class Pengkajian(SyncedRow, Reviewable, Base):
     skor_sering: Mapped[int | None] = mapped_column(Integer, default=None)  # sering terjadi
     skor_potensi: Mapped[int | None] = mapped_column(Integer, default=None)  # tersedia potensi
     skor_total: Mapped[int | None] = mapped_column(Integer, default=None)
-    peringkat: Mapped[int | None] = mapped_column(Integer, default=None)

@@ -40,5 +40,4 @@ class Usulan(SyncedRow, Reviewable, Base):
     skor_sering: Mapped[int | None] = mapped_column(Integer, default=None)
     skor_potensi: Mapped[int | None] = mapped_column(Integer, default=None)
     skor_total: Mapped[int | None] = mapped_column(Integer, default=None)
-    peringkat: Mapped[int | None] = mapped_column(Integer, default=None)
     catatan: Mapped[str] = mapped_column(Text, default="")

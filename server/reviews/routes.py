@@ -10,6 +10,7 @@ from litestar import post
 from litestar.params import JSONBody
 
 from server.http import DB, NO_NUL, Caller
+from server.openapi_problems import problems
 from server.reviews import service
 from sync.vocabulary import ReviewState
 
@@ -21,7 +22,7 @@ class ReviewRequest(msgspec.Struct, forbid_unknown_fields=True):
     note: Annotated[str, msgspec.Meta(max_length=5_000, pattern=NO_NUL)] = ""
 
 
-@post("/review", operation_id="setReview", status_code=200, tags=["review"],
+@post("/review", operation_id="setReview", status_code=200, tags=["review"], responses=problems(403, 404),
       summary="Set the review state of one or many records, with a note for the cadre (admin)")
 async def set_review(request: Caller, db: DB, data: JSONBody[ReviewRequest]) -> list[service.Reviewed]:
     return await service.set_review(db, request.user, data.table, data.ids, data.state, data.note)

@@ -6,16 +6,14 @@ import uuid
 from typing import Any
 
 import msgspec
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.auth.principal import Principal
 from server.errors import KaderError
-from server.models import History
+from sync.engine import history as history_engine
 from sync.engine import pull as pull_engine
 from sync.engine import push as push_engine
 from sync.engine import resolve as resolve_engine
-from sync.engine.tables import MODELS
 from sync.engine.writer import Actor
 from sync.protocol import (
     MAX_PULL_LIMIT,
@@ -80,10 +78,6 @@ async def pull(db: AsyncSession, who: Principal, cursor: str | None, limit: int,
                          "is not accepted.")
     if not 1 <= limit <= MAX_PULL_LIMIT:
         raise KaderError("validation_failed", f"limit must be between 1 and {MAX_PULL_LIMIT}.")
-    if db.bind.dialect.name == "postgresql":
-        # One snapshot for every table of the page, or a change committed between two reads could be
-        # skipped by the cursor.
-        await db.connection(execution_options={"isolation_level": "REPEATABLE READ"})
     try:
         page = await pull_engine.pull(db, actor_for(who), cursor, limit)
     except pull_engine.DatabaseReplaced as e:
@@ -116,13 +110,8 @@ class HistoryEntry(msgspec.Struct):
 
 
 async def history(db: AsyncSession, who: Principal, table: str, record_id: uuid.UUID) -> list[HistoryEntry]:
-    model = MODELS.get(table)
-    row = await db.scalar(select(model.desa_code).where(model.id == record_id)) if model else None
-    if row is None or not who.covers(row):
+    desa = await history_engine.desa_of(db, table, record_id)
+    if desa is None or not who.covers(desa):
         raise KaderError("not_found", f"{table} {record_id} not found.")
-    entries = await db.scalars(
-        select(History).where(History.table_name == table, History.record_id == record_id)
-        .order_by(History.version, History.id)
-    )
     return [HistoryEntry(h.version, h.change_seq, h.op, h.via, h.user_id, h.at.isoformat(), h.changes)
-            for h in entries]
+            for h in await history_engine.entries(db, table, record_id)]

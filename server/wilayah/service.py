@@ -9,10 +9,13 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.auth.principal import Principal
-from server.errors import KaderError
+from server.errors import KaderError, refusal
 from server.models import Dusun, Kader, Wilayah
 from server.models.enums import Jabatan, JenisKelamin, StatusKader
-from sync.engine.writer import Actor, Writer
+from sync.engine.push import Rejected, apply_mutation
+from sync.engine.writer import Actor, Writer, door_client
+from sync.protocol import Create
+from sync.records import DusunFields, to_wire
 
 
 class DesaOut(msgspec.Struct):
@@ -69,18 +72,33 @@ async def list_dusun(db: AsyncSession, who: Principal, desa_code: str) -> list[D
     return [DusunOut(d.id, d.desa_code, d.nama, d.sebutan, d.version) for d in rows]
 
 
-async def create_dusun(db: AsyncSession, who: Principal, desa_code: str, id: uuid.UUID | None, nama: str,
-                       sebutan: str) -> DusunOut:
-    """An admin defines a dusun; through the one write path, so phones of the desa pull it."""
+class DusunIn(DusunFields, forbid_unknown_fields=True):
+    """A new dusun: the wire schema's dusun fields (their limits too) and, if the caller names it, its id."""
+
+    id: uuid.UUID | None = None
+
+
+async def create_dusun(db: AsyncSession, who: Principal, desa_code: str, data: DusunIn) -> DusunOut:
+    """An admin defines a dusun: a create mutation through the engine's one write path (same checks, history
+    and change number as a phone's), so phones of the desa pull it."""
     who.require_admin()
     await get_desa(db, who, desa_code)
-    record_id = id or uuid.uuid4()
+    record_id = data.id or uuid.uuid4()
     if await db.get(Dusun, record_id) is not None:
         raise KaderError("conflict", f"Dusun {record_id} sudah ada.")
-    writer = Writer(db, Actor(user_id=who.user_id, role=who.role, scope=who.scope, via="admin"))
-    values = {"nama": nama.strip(), "sebutan": sebutan.strip() or "Dusun"}
-    dusun = await writer.create(Dusun, record_id, desa_code, values)
+    changes = {"sebutan": "Dusun", **to_wire("dusun", msgspec.structs.asdict(data)), "desa_code": desa_code}
+    changes.pop("id")
+    if data.desa_code not in (msgspec.UNSET, desa_code):
+        raise KaderError("invalid_fields", "desa_code harus desa pada alamat ini.")
+    writer = Writer(db, Actor(user_id=who.user_id, role=who.role, scope=who.scope,
+                              client_id=door_client("device", who.device_id), via="admin"))
+    try:
+        await apply_mutation(db, writer, Create(mutation_id=uuid.uuid4(), seq=0, table="dusun",
+                                                record_id=record_id, changes=changes))
+    except Rejected as r:
+        raise refusal(r.code, r.reason) from None
     await writer.finish()
+    dusun = await writer.load(Dusun, record_id)
     return DusunOut(dusun.id, dusun.desa_code, dusun.nama, dusun.sebutan, dusun.version)
 
 

@@ -59,7 +59,12 @@ async def purged_through(db: AsyncSession) -> int:
 
 
 async def pull(db: AsyncSession, actor: Actor, cursor: str | None, limit: int) -> PullResponse:
-    # Step 1: one snapshot for the whole page (PostgreSQL runs this in REPEATABLE READ; see the route).
+    """One page of changes after ``cursor``. Must be the first work of its transaction: it asks for the
+    snapshot that the whole page is read from."""
+    # Step 1: one snapshot for every table of the page, or a change committed between two reads could be
+    # skipped by the cursor. SQLite's transaction is one snapshot already.
+    if db.bind.dialect.name == "postgresql":
+        await db.connection(execution_options={"isolation_level": "REPEATABLE READ"})
     timeline = await current_timeline(db)
     after, made_under = parse_cursor(cursor, actor.scope, timeline.database_id)
     purged = await purged_through(db)

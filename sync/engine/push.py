@@ -212,7 +212,7 @@ async def _update(db: AsyncSession, writer: Writer, m: Update | Create, row: Any
         # Edit versus delete: the edit is kept as a conflict, the record stays deleted until a person decides.
         fields = {k: {"base": None, "mine": v, "theirs": None} for k, v in values.items()}
         return await _conflict(db, writer, m, row, "edit_deleted", fields, base)
-    others = await _changes_by_others(db, writer.actor, m.table, row, base)
+    others = await changes_by_others(db, writer.actor, m.table, row, base)
     merge: Merge = merge_update(row_to_wire(row), values, changed_since(others), concurrent=bool(others))
     extra = _resubmitted(row, writer.actor) if merge.apply else {}
     if merge.conflicts:
@@ -236,7 +236,7 @@ def _resubmitted(row: Any, actor: Actor) -> dict[str, Any]:
 async def _delete(db: AsyncSession, writer: Writer, m: Delete, row: Any) -> MutationResult:
     if m.base_version > row.version:
         raise Rejected("bad_base_version", f"base_version {m.base_version} is newer than the server's {row.version}")
-    edited = bool(await _changes_by_others(db, writer.actor, m.table, row, m.base_version, content_only=True))
+    edited = bool(await changes_by_others(db, writer.actor, m.table, row, m.base_version, content_only=True))
     decision = decide_delete(edited_since_base=edited, deleted=row.deleted_at is not None)
     if decision == "delete":
         await writer.delete(row, mutation_id=m.mutation_id)
@@ -245,7 +245,7 @@ async def _delete(db: AsyncSession, writer: Writer, m: Delete, row: Any) -> Muta
     return MutationResult(mutation_id=m.mutation_id, record_id=m.record_id, status="applied", version=row.version)
 
 
-async def _changes_by_others(db: AsyncSession, actor: Actor, table: str, row: Any, base: int,
+async def changes_by_others(db: AsyncSession, actor: Actor, table: str, row: Any, base: int,
                              content_only: bool = False) -> list[dict[str, Any]]:
     """The ``{field: [old, new]}`` of the versions after ``base`` that this client did not make, oldest first.
 

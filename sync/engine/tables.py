@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 import msgspec
@@ -18,6 +19,7 @@ from server.models import (
     SyncedRow,
     Usulan,
 )
+from sync.records import wire_time
 
 MODELS: dict[str, type[SyncedRow]] = {
     "dusun": Dusun,
@@ -38,6 +40,9 @@ def column_names(model: type[SyncedRow]) -> list[str]:
 
 
 def wire_value(value: Any) -> Any:
+    """A column's value as it travels; a time of day in the one form the phones send (``wire_time``)."""
+    if isinstance(value, dt.time):
+        return wire_time(value)
     return msgspec.to_builtins(value)
 
 

@@ -18,8 +18,8 @@ from server.models import Base, History, SyncedRow
 from server.scope import covers
 from sync.engine.sequence import allocate
 from sync.engine.tables import TABLE_OF, column_names, wire_value
-from sync.merge import _same
-from sync.records import TABLES, score_total
+from sync.merge import same
+from sync.records import SCORE_FIELDS, column_values, score_total
 from sync.vocabulary import Role
 
 
@@ -37,10 +37,20 @@ class Actor:
         return covers(self.scope, code)
 
 
+# Writers that are not phones (an office user, an admin's device on the API, the demo seed) have a client
+# id too, made from who they are: the engine's rule that a client's own earlier changes are not someone
+# else's then holds at every door alike, and history says which door each change came through.
+_DOORS = uuid.UUID("5b0e3f7a-2c44-4d7e-9a59-6f3c1d8e2b10")
+
+
+def door_client(door: str, key: int | str) -> uuid.UUID:
+    """The stable client id of a door (``office``, ``device``, ``demo``) for one user or device."""
+    return uuid.uuid5(_DOORS, f"{door}/{key}")
+
+
 def typed(table: str, wire: dict[str, Any]) -> dict[str, Any]:
     """Wire values (already validated) as the Python values the model columns take."""
-    parsed = msgspec.convert(wire, TABLES[table].fields)
-    return {k: _column_value(v) for k, v in msgspec.structs.asdict(parsed).items() if v is not msgspec.UNSET}
+    return {k: _column_value(v) for k, v in column_values(table, wire).items()}
 
 
 def _column_value(value: Any) -> Any:
@@ -125,7 +135,7 @@ class Writer:
         changes: dict[str, list[Any]] = {}
         for name, value in {**values, **_derived(row, values)}.items():
             old, new = wire_value(getattr(row, name)), wire_value(value)
-            if not _same(old, new):
+            if not same(old, new):
                 setattr(row, name, value)
                 changes[name] = [old, new]
         if changes:
@@ -203,8 +213,7 @@ def _derived(row: SyncedRow, values: dict[str, Any]) -> dict[str, Any]:
     """Fields the server computes from others: the total of the five scores."""
     if not hasattr(row, "skor_total") or not any(k.startswith("skor_") for k in values):
         return {}
-    merged = {k: values.get(k, getattr(row, k)) for k in ("skor_dirasakan", "skor_parah", "skor_pendapatan",
-                                                           "skor_sering", "skor_potensi")}
+    merged = {k: values.get(k, getattr(row, k)) for k in SCORE_FIELDS}
     return {"skor_total": score_total(merged)}
 
 

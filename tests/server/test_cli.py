@@ -241,12 +241,12 @@ def _check_demo_records(store: Store) -> None:
     usulan = store.rows(
         "SELECT u.bidang_code, u.sub_bidang_code, u.volume, u.satuan, u.penerima_laki, u.penerima_perempuan, "
         "u.penerima_artm, u.biaya, u.sumber_dana, u.pola_pelaksanaan, u.skor_dirasakan, u.skor_parah, "
-        "u.skor_pendapatan, u.skor_sering, u.skor_potensi, u.skor_total, u.peringkat, m.jenis, p.jenis "
+        "u.skor_pendapatan, u.skor_sering, u.skor_potensi, u.skor_total, m.jenis, p.jenis "
         "FROM usulan u JOIN musyawarah m ON m.id = u.musyawarah_id "
         "JOIN pengkajian p ON p.id = u.pengkajian_id "
         "WHERE u.kegiatan = 'Pembangunan drainase jalan dusun' AND u.desa_code = :d", d=DESA_GANRA)
     assert [tuple(r) for r in usulan] == [("2", "2.3", 250, "m", 96, 104, 21, 87_500_000, "DDS", "swakelola",
-                                           5, 4, 3, 5, 4, 21, 1, "musyawarah_dusun", "masalah")]
+                                           5, 4, 3, 5, 4, 21, "musyawarah_dusun", "masalah")]
     hadir = store.rows("SELECT jenis_kelamin, count(*) FROM kehadiran GROUP BY jenis_kelamin ORDER BY 1")
     assert [r[0] for r in hadir] == ["L", "P"] and sum(r[1] for r in hadir) >= 10
     team = store.rows("SELECT jabatan, pendidikan, jenis_kelamin FROM kader "

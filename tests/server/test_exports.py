@@ -64,29 +64,31 @@ def data(server: LiveServer, store: Store) -> Data:
             dusun[nama] = r.json()["id"]
     kelod, kaja = dusun["Banjar Dinas Kelod"], dusun["Kaja"]
 
-    # --- usulan: ranked 1, 2, 4; two unranked (by score); one rejected and one deleted (both left out)
+    # --- usulan: ranked by score with a tie (sync/ranking.py), one unscored (unranked); one rejected and one
+    # deleted, both scored highest, left out of the list and of the ranking
     u = {k: uuid.uuid4() for k in ("drainase", "posyandu", "rumus", "sumur", "ditolak", "hapus", "perbaikan")}
     _applied(kader.push(
         mutation("create", "usulan", u["drainase"], {
             "kegiatan": "Pembangunan drainase jalan dusun", "bidang_code": "2", "sub_bidang_code": "2.3",
             "dusun_id": kelod, "volume": 250, "satuan": "m", "penerima_laki": 96, "penerima_perempuan": 104,
             "penerima_artm": 21, "biaya": 87_500_000, "sumber_dana": "DDS", "pola_pelaksanaan": "swakelola",
-            **_scores(5, 4, 3, 5, 4), "peringkat": 1}),
+            **_scores(5, 4, 3, 5, 4)}),
         mutation("create", "usulan", u["posyandu"], {
             "kegiatan": "Pemberian makanan tambahan posyandu", "bidang_code": "2", "sub_bidang_code": "2.2",
             "lokasi": "Posyandu Melati", "dusun_id": kaja, "volume": 2.5, "satuan": "paket", "penerima_laki": 10,
             "penerima_perempuan": 30, "penerima_artm": 5, "biaya": 12_250_000, "sumber_dana": "ADD",
-            **_scores(4, 4, 2, 4, 4), "peringkat": 2}),
+            **_scores(4, 4, 2, 4, 4)}),
         mutation("create", "usulan", u["rumus"], {
             "kegiatan": "=1+2 pelatihan kader", "bidang_code": "4", "biaya": 5_000_000, **_scores(4, 4, 4, 4, 4)}),
-        mutation("create", "usulan", u["sumur"], {"kegiatan": "Sumur bor", "biaya": 40_000_000,
-                                                  "penerima_laki": 4, **_scores(3, 3, 3, 3, 3)}),
         mutation("create", "usulan", u["ditolak"], {"kegiatan": "Gapura desa", "biaya": 300_000_000,
-                                                    "peringkat": 3}),
-        mutation("create", "usulan", u["hapus"], {"kegiatan": "Salah ketik", "biaya": 1, "peringkat": 1}),
+                                                    **_scores(5, 5, 5, 5, 5)}),
+        mutation("create", "usulan", u["hapus"], {"kegiatan": "Salah ketik", "biaya": 1, **_scores(5, 5, 5, 5, 5)}),
         mutation("create", "usulan", u["perbaikan"], {"kegiatan": "Lampu jalan tenaga surya", "biaya": 25_000_000,
-                                                      "penerima_perempuan": 7, "peringkat": 4}),
+                                                      "penerima_perempuan": 7}),
     ))
+    # Ties with the posyandu (18); made later, so listed after it.
+    _applied(kader.push(mutation("create", "usulan", u["sumur"], {"kegiatan": "Sumur bor", "biaya": 40_000_000,
+                                                                 "penerima_laki": 4, **_scores(4, 4, 4, 3, 3)})))
     _applied(kader.push(mutation("delete", "usulan", u["hapus"], base_version=1)))
     _review(admin, "usulan", [u["drainase"], u["posyandu"]], "diverifikasi")
     _review(admin, "usulan", [u["ditolak"]], "ditolak", "Bukan prioritas tahun ini")
@@ -98,23 +100,24 @@ def data(server: LiveServer, store: Store) -> Data:
         mutation("create", "pengkajian", p[0], {"jenis": "masalah", "uraian": "Jalan dusun tergenang saat hujan",
                                                 "penyebab": "Tidak ada saluran", "bidang_code": "2.3",
                                                 "dusun_id": kelod, "kelompok_sumber": "perempuan",
-                                                **_scores(5, 4, 3, 5, 4), "peringkat": 1}),
+                                                **_scores(5, 4, 3, 5, 4)}),
         mutation("create", "pengkajian", p[1], {"jenis": "masalah", "uraian": "Balita kurang gizi",
-                                                "bidang_code": "2.2", "dusun_id": kelod, **_scores(4, 5, 2, 3, 3),
-                                                "peringkat": 2}),
+                                                "bidang_code": "2.2", "dusun_id": kelod, **_scores(4, 5, 2, 3, 3)}),
         mutation("create", "pengkajian", p[2], {"jenis": "potensi", "uraian": "Kelompok nelayan aktif",
-                                                "bidang_code": "4.1", "dusun_id": kelod}),
+                                                "bidang_code": "4.1", "dusun_id": kelod, **_scores(5, 5, 5, 5, 5)}),
         mutation("create", "pengkajian", p[3], {"jenis": "kebutuhan", "uraian": "Air bersih", "bidang_code": "2",
                                                 "dusun_id": kaja}),
         mutation("create", "pengkajian", p[4], {"jenis": "masalah", "uraian": "Sampah plastik di pantai",
                                                 **_scores(3, 3, 2, 4, 3)}),
         mutation("create", "pengkajian", p[5], {"jenis": "masalah", "uraian": "Ditolak", "bidang_code": "2",
-                                                "dusun_id": kaja}),
+                                                "dusun_id": kaja, **_scores(5, 5, 5, 5, 5)}),
         mutation("create", "pengkajian", p[6], {"jenis": "masalah", "uraian": "Dihapus", "bidang_code": "2",
-                                                "dusun_id": kaja}),
+                                                "dusun_id": kaja, **_scores(5, 5, 5, 5, 5)}),
         mutation("create", "pengkajian", p[7], {"jenis": "kebutuhan", "uraian": "Pelatihan nelayan",
                                                 "bidang_code": "4", "dusun_id": kelod}),
     ))
+    _applied(kader.push(mutation("create", "pengkajian", uuid.uuid4(), {  # ties with the balita (17), made later
+        "jenis": "masalah", "uraian": "Abrasi pantai", **_scores(3, 3, 3, 4, 4)})))
     _applied(kader.push(mutation("delete", "pengkajian", p[6], base_version=1)))
     _review(admin, "pengkajian", [p[5]], "ditolak", "Duplikat")
 
@@ -214,18 +217,19 @@ def test_daftar_gagasan_xlsx_has_ranked_rows_totals_and_indonesian_formats(data:
                       "Satuan", "Penerima manfaat laki-laki", "Penerima manfaat perempuan", "Penerima manfaat A-RTM",
                       "Perkiraan biaya (Rp)", "Sumber dana", "Pola pelaksanaan", "Skor total", "Status review"]
     *body, total = rows
-    # Ranked 1, 2, 4, then the unranked by score (20 before 15); rejected and deleted ones are left out.
+    # Peringkat by the rule (sync/ranking.py): by total, equal totals share a rank, the unscored one is unranked
+    # and last; the rejected and the deleted ones (both scored 25) are neither listed nor counted.
     assert [(row[0], row[1], row[2], row[14], row[15]) for row in body] == [
         (1, 1, "Pembangunan drainase jalan dusun", 21, "Diverifikasi"),
-        (2, 2, "Pemberian makanan tambahan posyandu", 18, "Diverifikasi"),
-        (3, 4, "Lampu jalan tenaga surya", None, "Perlu perbaikan"),
-        (4, None, "=1+2 pelatihan kader", 20, "Diajukan"),
-        (5, None, "Sumur bor", 15, "Diajukan"),
+        (2, 2, "=1+2 pelatihan kader", 20, "Diajukan"),
+        (3, 3, "Pemberian makanan tambahan posyandu", 18, "Diverifikasi"),
+        (4, 3, "Sumur bor", 18, "Diajukan"),
+        (5, None, "Lampu jalan tenaga surya", None, "Perlu perbaikan"),
     ]
     first = body[0]
     assert first[3:14] == ["2 Pelaksanaan Pembangunan Desa", "2.3 Pekerjaan umum & penataan ruang",
                            "Banjar Dinas Kelod", 250, "m", 96, 104, 21, 87_500_000, "DDS", "Swakelola"]
-    assert body[1][5] == "Posyandu Melati (Banjar Dinas Kaja)" and body[1][6] == 2.5
+    assert body[2][5] == "Posyandu Melati (Banjar Dinas Kaja)" and body[2][6] == 2.5
     assert total[0] == "Jumlah" and total[2] == "5 usulan"
     assert total[8:12] == [96 + 10 + 4, 104 + 30 + 7, 21 + 5, 87_500_000 + 12_250_000 + 25_000_000 + 5_000_000
                            + 40_000_000]
@@ -233,7 +237,8 @@ def test_daftar_gagasan_xlsx_has_ranked_rows_totals_and_indonesian_formats(data:
     # The totals are formulas (the office edits the draft), cached with the right values.
     raw = workbook(fetch(data.admin, f"/api/exports/{data.desa}/daftar-gagasan.xlsx"), data_only=False).worksheets[0]
     assert raw.cell(row=11, column=12).value == "=SUM(L6:L10)"
-    assert raw.cell(row=4 + 2, column=3).data_type == "s"  # "=1+2 …" typed on a phone stays text
+    assert raw.cell(row=7, column=3).value == "=1+2 pelatihan kader"
+    assert raw.cell(row=7, column=3).data_type == "s"  # "=1+2 …" typed on a phone stays text
     # Rp with thousands separators (rendered "Rp 87.500.000" by Indonesian Excel), bold frozen header.
     assert ws.cell(row=6, column=12).number_format == "[$Rp-421] #,##0"
     assert ws.cell(row=6, column=9).number_format == "#,##0"
@@ -250,8 +255,8 @@ def test_daftar_gagasan_csv_has_the_same_rows_as_the_xlsx(data: Data) -> None:
     x_header, x_rows = sheet_rows(workbook(fetch(data.admin, f"/api/exports/{data.desa}/daftar-gagasan.xlsx")).active)
     assert header == x_header
     assert rows == [[as_csv(v) for v in row] for row in x_rows]
-    assert rows[0][11] == "87500000" and rows[1][6] == "2,5"
-    assert rows[3][2] == "'=1+2 pelatihan kader"  # not run as a formula by Excel
+    assert rows[0][11] == "87500000" and rows[2][6] == "2,5"
+    assert rows[1][2] == "'=1+2 pelatihan kader"  # not run as a formula by Excel
     assert rows[-1][11] == str(87_500_000 + 12_250_000 + 25_000_000 + 5_000_000 + 40_000_000)
 
 
@@ -268,17 +273,19 @@ def test_rekap_pengkajian_counts_per_dusun_and_bidang_and_ranks_the_masalah(data
         ("Banjar Dinas Kaja", "2", 0, 0, 1, 1),  # the rejected masalah is not counted
         ("Banjar Dinas Kelod", "2", 2, 0, 0, 2),  # 2.3 and 2.2 both count under bidang 2
         ("Banjar Dinas Kelod", "4", 0, 1, 1, 2),
-        ("(tingkat desa / tanpa dusun)", "(", 1, 0, 0, 1),
+        ("(tingkat desa / tanpa dusun)", "(", 2, 0, 0, 2),
     ]
     assert body[0][2] == "2 Pelaksanaan Pembangunan Desa" and body[3][2] == "(tanpa bidang)"
-    assert total[0] == "Jumlah" and total[3:] == [3, 1, 2, 6]
+    assert total[0] == "Jumlah" and total[3:] == [4, 1, 2, 7]
 
     m_header, m_rows = sheet_rows(wb.worksheets[1])
     assert m_header[:3] == ["No", "Peringkat", "Masalah"] and m_header[-2:] == ["Skor total", "Status review"]
+    # Ranked among the masalah only (the potensi scored 25 is apart), the tie sharing 2, the next one 4.
     assert [(r[1], r[2], r[9:15]) for r in m_rows] == [
         (1, "Jalan dusun tergenang saat hujan", [5, 4, 3, 5, 4, 21]),
         (2, "Balita kurang gizi", [4, 5, 2, 3, 3, 17]),
-        (None, "Sampah plastik di pantai", [3, 3, 2, 4, 3, 15]),
+        (2, "Abrasi pantai", [3, 3, 3, 4, 4, 17]),
+        (4, "Sampah plastik di pantai", [3, 3, 2, 4, 3, 15]),
     ]
     assert m_rows[0][3] == "Tidak ada saluran" and m_rows[0][8] == "perempuan"
 

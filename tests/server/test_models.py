@@ -105,7 +105,7 @@ def test_an_usulan_links_to_its_musyawarah_and_problem(store: Store) -> None:
         s.add(Usulan(id=uid, desa_code=DESA_GANRA, kegiatan="Pembangunan drainase jalan dusun", musyawarah_id=mid,
                      pengkajian_id=pid, bidang_code="2", sub_bidang_code="2.3", volume=250, satuan="m",
                      penerima_laki=96, penerima_perempuan=104, penerima_artm=21, biaya=87_500_000,
-                     sumber_dana=SumberDana.dds, skor_total=21, peringkat=1))
+                     sumber_dana=SumberDana.dds, skor_total=21))
 
     store.run(write)
     usulan = store.run(lambda s: s.get(Usulan, uid))

@@ -1,7 +1,8 @@
 """Schemathesis over every operation of ``/schema/openapi.json``, by real HTTP to the live server (both
 databases), as a cadre and as a kecamatan admin: valid and deliberately invalid requests alike never
-get a 5xx, every 4xx is problem details with a code from the catalogue, and every 2xx body fits the
-schema.
+get a 5xx, every 4xx is problem details with a code from the catalogue, and every answer fits the
+document: its status is one the operation documents, and its media type, headers and body are the ones
+documented for that status (so the description cannot drift from what the server does).
 
 The accounts are made for this test and write only in a desa made for it (``desa``), so the writes
 schemathesis generates (push, review, dusun, uploads, log-out) leave the other tests' data and tokens
@@ -24,7 +25,12 @@ import schemathesis
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 from schemathesis.checks import not_a_server_error
-from schemathesis.specs.openapi.checks import response_schema_conformance
+from schemathesis.specs.openapi.checks import (
+    content_type_conformance,
+    response_headers_conformance,
+    response_schema_conformance,
+    status_code_conformance,
+)
 
 from server.app import create_app
 from server.errors import CATALOGUE
@@ -64,7 +70,10 @@ def problem_details_with_code(ctx: schemathesis.CheckContext, response: schemath
     return True
 
 
-CHECKS = [not_a_server_error, problem_details_with_code, response_schema_conformance]
+# Every answer fits the document: a documented status, a documented media type, documented headers and
+# a body that validates against the schema of that status (problem details included).
+CHECKS = [not_a_server_error, problem_details_with_code, status_code_conformance, content_type_conformance,
+          response_headers_conformance, response_schema_conformance]
 
 
 @pytest.fixture(scope="module")

@@ -317,4 +317,4 @@ def test_a_musyawarah_with_narasumber_and_keputusan_round_trips(kader: Device) -
                                         "keputusan": ["Drainase prioritas 1"]})
     row = next(c["row"] for c in kader.pull_all() if c["record_id"] == str(rid))
     assert row["narasumber"] == [{"nama": "Pak Camat", "unsur": "pemerintah"}]
-    assert (row["keputusan"], row["jam_mulai"]) == (["Drainase prioritas 1"], "09:00:00")
+    assert (row["keputusan"], row["jam_mulai"]) == (["Drainase prioritas 1"], "09:00")

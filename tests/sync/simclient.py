@@ -1,8 +1,8 @@
 """Simulated phones for the convergence test: the PWA's sync algorithm, talking to the engine directly.
 
 ``SimServer`` owns one engine and one event loop for a whole test run and opens one committed session
-per request, as the HTTP layer does (``server/syncapi/service.py``; pulls on PostgreSQL in REPEATABLE
-READ). Requests and answers go through JSON, so a device sees exactly what a phone would.
+per request, as the HTTP layer does (``server/http.py``; the engine's pull takes its own snapshot).
+Requests and answers go through JSON, so a device sees exactly what a phone would.
 
 ``Device`` is the client algorithm, as small as the PWA's can be while still converging and never
 writing blindly over a value the cadre did not see:
@@ -38,7 +38,7 @@ from server.models import SyncCounter
 from sync.engine import pull as pull_engine
 from sync.engine import push as push_engine
 from sync.engine.writer import Actor
-from sync.merge import _same
+from sync.merge import same
 from sync.protocol import PROTOCOL_VERSION, push_decoder
 
 T = TypeVar("T")
@@ -62,7 +62,7 @@ def tracked(table: str, values: dict[str, Any]) -> dict[str, Any]:
 
 
 def same_fields(a: dict[str, Any], b: dict[str, Any]) -> bool:
-    return a.keys() == b.keys() and all(_same(a[k], b[k]) for k in a)
+    return a.keys() == b.keys() and all(same(a[k], b[k]) for k in a)
 
 
 class SimServer:
@@ -78,12 +78,9 @@ class SimServer:
         self.loop.run_until_complete(self.engine.dispose())
         self.loop.close()
 
-    def run(self, work: Callable[[AsyncSession], Awaitable[T]], *, snapshot: bool = False) -> T:
+    def run(self, work: Callable[[AsyncSession], Awaitable[T]]) -> T:
         async def go() -> T:
             async with self.sessions() as session:
-                if snapshot and self.postgres:
-                    # As the pull route does: one snapshot for every table of the page.
-                    await session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
                 result = await work(session)
                 await session.commit()
                 return result
@@ -98,7 +95,7 @@ class SimServer:
         return msgspec.json.decode(_json.encode(response))["results"]
 
     def pull(self, actor: Actor, cursor: str | None, limit: int) -> dict[str, Any]:
-        response = self.run(lambda s: pull_engine.pull(s, actor, cursor, limit), snapshot=True)
+        response = self.run(lambda s: pull_engine.pull(s, actor, cursor, limit))
         return msgspec.json.decode(_json.encode(response))
 
     def change_seq(self) -> int:
@@ -153,7 +150,7 @@ class Device:
     def edit(self, record_id: str, values: dict[str, Any]) -> dict[str, Any] | None:
         """Only the fields whose value changes travel; an edit that changes nothing sends nothing."""
         copy = self.records[record_id]
-        changes = {k: v for k, v in values.items() if not (k in copy.fields and _same(copy.fields[k], v))}
+        changes = {k: v for k, v in values.items() if not (k in copy.fields and same(copy.fields[k], v))}
         if not changes:
             return None
         base = self._base(record_id)

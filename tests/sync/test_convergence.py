@@ -37,7 +37,7 @@ from server.models import Conflict, History, ProcessedMutation
 from sync.engine.pull import make_cursor
 from sync.engine.tables import MODELS, row_to_wire
 from sync.engine.writer import Actor
-from sync.merge import _same
+from sync.merge import same
 from sync.vocabulary import Role
 from tests.conftest import DESA_GEROKGAK, GEROKGAK, Store
 from tests.sync.simclient import DEFAULTS, TRACKED, Device, SimServer, same_fields, tracked
@@ -263,7 +263,7 @@ class Convergence(RuleBasedStateMachine):
                 kept[c["record_id"], name] += [held["base"], held["mine"], held["theirs"]]
         for rid, name, value, who in self.typed:
             final = rows[rid].get(name)
-            assert _same(final, value) or any(_same(v, value) for v in kept[rid, name]), (
+            assert same(final, value) or any(same(v, value) for v in kept[rid, name]), (
                 f"{who} typed {name}={value!r} into {rid}; it is neither the final value {final!r}, "
                 f"nor in its history or conflicts: {kept[rid, name]}")
 
@@ -275,8 +275,8 @@ class Convergence(RuleBasedStateMachine):
                     continue
                 base, seen = self.saw[h["mutation_id"]]
                 for name, (old, new) in h["changes"].items():
-                    if name in seen and not (_same(old, seen[name]) or
-                                             _same(old, value_at(entries, self.created[rid], name, base))):
+                    if name in seen and not (same(old, seen[name]) or
+                                             same(old, value_at(entries, self.created[rid], name, base))):
                         raise AssertionError(
                             f"v{h['version']} of {rid} wrote {name}={new!r} over {old!r}, but its writer saw "
                             f"{seen[name]!r} and started from v{base}: {entries}")

@@ -97,8 +97,15 @@ export default {
   'form.leave.go': 'Discard input',
 
   'invalid.required': 'Required.',
-  'invalid.too_long': 'Too long.',
-  'invalid.range': 'Out of range.',
+  'invalid.too_long': 'At most {max} characters.',
+  'invalid.too_many': 'At most {max} lines.',
+  'invalid.item_too_long': 'Each line at most {max} characters.',
+  'invalid.range': 'Enter a number from {min} to {max}.',
+  'invalid.integer': 'Enter a whole number from {min} to {max}.',
+  'invalid.time': 'Time not readable. Enter hours and minutes, e.g. 19:00.',
+  'invalid.date': 'Date not readable.',
+  'invalid.pattern': 'Code does not fit.',
+  'invalid.choice': 'Choose from the list.',
   'invalid.type': 'Does not fit.',
   'invalid.unknown': 'Unknown field.',
 
@@ -127,6 +134,7 @@ export default {
   'score.skor_sering': 'Happens often',
   'score.skor_potensi': 'Local means to solve it',
   'score.none': 'Not scored yet.',
+  'score.total': 'Total score {total}.',
   'score.summary': 'Total score {total} — rank {rank} of {of}',
   'score.total_short': 'score {n}',
 

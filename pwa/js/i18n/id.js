@@ -97,8 +97,15 @@ export default {
   'form.leave.go': 'Buang isian',
 
   'invalid.required': 'Wajib diisi.',
-  'invalid.too_long': 'Terlalu panjang.',
-  'invalid.range': 'Di luar batas.',
+  'invalid.too_long': 'Paling banyak {max} huruf.',
+  'invalid.too_many': 'Paling banyak {max} baris.',
+  'invalid.item_too_long': 'Tiap baris paling banyak {max} huruf.',
+  'invalid.range': 'Isi angka {min} sampai {max}.',
+  'invalid.integer': 'Isi angka bulat {min} sampai {max}.',
+  'invalid.time': 'Jam tidak terbaca. Isi jam dan menit, misalnya 19:00.',
+  'invalid.date': 'Tanggal tidak terbaca.',
+  'invalid.pattern': 'Kode tidak sesuai.',
+  'invalid.choice': 'Pilih dari daftar.',
   'invalid.type': 'Isian tidak sesuai.',
   'invalid.unknown': 'Isian tidak dikenal.',
 
@@ -127,6 +134,7 @@ export default {
   'score.skor_sering': 'Sering terjadi',
   'score.skor_potensi': 'Ada potensi untuk mengatasi',
   'score.none': 'Belum diskor.',
+  'score.total': 'Total skor {total}.',
   'score.summary': 'Total skor {total} — peringkat {rank} dari {of}',
   'score.total_short': 'skor {n}',
 

@@ -3,7 +3,7 @@
 
 import * as db from '../db.js';
 import { formatNumber, formatTime, label, t } from '../i18n/index.js';
-import { coerce, scoreTotal } from '../protocol.js';
+import { canonical, coerce, scoreTotal } from '../protocol.js';
 import { badge, h, select } from '../ui.js';
 
 export const PAGE = 50; // rows drawn at once: a list of 10,000 must still open at once on a cheap phone
@@ -19,17 +19,27 @@ export function dusunSelect(dusun, value, name = 'dusun_id') {
   return select(name, [...dusun].sort((a, b) => a[1].localeCompare(b[1])), value);
 }
 
-// Competition ranking by total score: equal totals share a rank; unscored records get none.
-export function rankByScore(records) {
-  const scored = records.map((r) => ({ rec: r, total: scoreTotal(r.row) }));
-  scored.sort((a, b) => (b.total ?? -1) - (a.total ?? -1));
-  let rank = 0;
-  scored.forEach((s, i) => {
-    if (s.total === null) { s.rank = null; return; }
-    if (i === 0 || s.total !== scored[i - 1].total) rank = i + 1;
-    s.rank = rank;
-  });
-  return scored;
+// Peringkat, by the one rule the server's exports use (sync/ranking.py; docs/sync-protocol.md,
+// "Peringkat"; keep the two in step). Computed when shown, never stored or sent. Ranked together: the
+// records given (the phone holds one desa), apart per `groupBy` field (pengkajian: per jenis);
+// records the review rejected (ditolak) are neither ranked nor counted (deleted ones are not listed);
+// competition ranking by total score, highest first: equal totals share a rank and the next rank
+// counts them all (1, 2, 2, 4); a record with no score is unranked. Returns [{rec, total, rank}],
+// ranked ones first by rank, then the unranked by total.
+export function rankByScore(records, groupBy = null) {
+  const scored = records.map((r) => ({ rec: r, total: scoreTotal(r.row), rank: null }));
+  const groups = new Map();
+  for (const s of scored) {
+    if (s.total === null || s.rec.row.review_state === 'ditolak') continue;
+    const key = groupBy ? s.rec.row[groupBy] ?? '' : '';
+    if (!groups.has(key)) groups.set(key, []);
+    groups.get(key).push(s);
+  }
+  for (const members of groups.values()) {
+    members.sort((a, b) => b.total - a.total);
+    members.forEach((s, i) => { s.rank = i > 0 && s.total === members[i - 1].total ? members[i - 1].rank : i + 1; });
+  }
+  return scored.sort((a, b) => (a.rank ?? Infinity) - (b.rank ?? Infinity) || (b.total ?? -1) - (a.total ?? -1));
 }
 
 const same = (a, b) => JSON.stringify(a ?? null) === JSON.stringify(b ?? null)
@@ -40,7 +50,7 @@ export function changedFields(table, values, row) {
   const changes = {};
   for (const [name, raw] of Object.entries(values)) {
     const value = coerce(table, name, raw);
-    if (!same(value, row[name])) changes[name] = value;
+    if (!same(value, canonical(table, name, row[name]))) changes[name] = value;
   }
   return changes;
 }

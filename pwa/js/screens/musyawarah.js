@@ -6,7 +6,7 @@ import { app } from '../app.js';
 import * as db from '../db.js';
 import { label, t } from '../i18n/index.js';
 import { resizePhoto } from '../photo.js';
-import { JENIS_MUSYAWARAH, UNSUR, uuidv7 } from '../protocol.js';
+import { JENIS_MUSYAWARAH, UNSUR, uuidv7, wireTime } from '../protocol.js';
 import { downloadAttachment } from '../sync.js';
 import { ask, field, formValues, h, input, markDirty, replace, select, textarea, toast } from '../ui.js';
 import { dusunMap, dusunSelect, pagedList, recordRow, reviewBox } from './common.js';
@@ -71,8 +71,8 @@ async function musyawarahForm(el, id) {
   field(t('musyawarah.kelompok'), input('kelompok', row.kelompok, { maxlength: 80 }), t('musyawarah.kelompok_hint')),
   h('div', { class: 'triple' },
     field(t('musyawarah.tanggal'), input('tanggal', row.tanggal, { type: 'date', required: true })),
-    field(t('musyawarah.mulai'), input('jam_mulai', row.jam_mulai?.slice(0, 5), { type: 'time' })),
-    field(t('musyawarah.selesai'), input('jam_selesai', row.jam_selesai?.slice(0, 5), { type: 'time' }))),
+    field(t('musyawarah.mulai'), input('jam_mulai', wireTime(row.jam_mulai), { type: 'time' })),
+    field(t('musyawarah.selesai'), input('jam_selesai', wireTime(row.jam_selesai), { type: 'time' }))),
   field(t('musyawarah.tempat'), input('tempat', row.tempat, { maxlength: 200 })),
   field(t('form.dusun'), dusunSelect(dusun, row.dusun_id)),
   h('div', { class: 'pair' },

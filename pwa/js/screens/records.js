@@ -3,8 +3,8 @@
 
 import { app } from '../app.js';
 import * as db from '../db.js';
-import { label, t } from '../i18n/index.js';
-import { JENIS_PENGKAJIAN, POLA_PELAKSANAAN, REVIEW_STATES, SCORE_FIELDS, SUMBER_DANA, TABLES, scoreTotal, uuidv7,
+import { formatNumber, label, t } from '../i18n/index.js';
+import { JENIS_PENGKAJIAN, POLA_PELAKSANAAN, REVIEW_STATES, SCORE_FIELDS, SUMBER_DANA, scoreTotal, uuidv7,
   validate } from '../protocol.js';
 import { choices, field, formValues, h, input, markClean, markDirty, replace, scoreInputs, select, textarea,
   toast } from '../ui.js';
@@ -13,42 +13,58 @@ import { bidangName, changedFields, dusunMap, dusunSelect, money, pagedList, ran
 
 // ---- shared form plumbing ----------------------------------------------------------------------
 
-function scoreSummary(table, others, id) {
+// "Total skor 21 — peringkat 2 dari 4": where the record would stand with the scores on screen, among
+// the others it is ranked with (rankByScore: pengkajian of the same jenis).
+function scoreSummary(table, others, rec, id) {
   const out = h('p', { class: 'score-summary', 'data-testid': 'score-summary' });
+  const groupBy = RANKED_BY[table];
   const update = (form) => {
-    const row = {};
+    const row = { review_state: rec?.row.review_state };
     for (const f of SCORE_FIELDS) {
       const v = form.elements[f]?.value;
       row[f] = v ? Number(v) : null;
     }
+    if (groupBy) row[groupBy] = form.elements[groupBy]?.value || rec?.row[groupBy];
     const total = scoreTotal(row);
     if (total === null) { replace(out, t('score.none')); return; }
-    const ranked = rankByScore([...others.filter((r) => r.id !== id), { id, row }]);
+    const ranked = rankByScore([...others.filter((r) => r.id !== id), { id, row }], groupBy);
     const me = ranked.find((s) => s.rec.id === id);
-    replace(out, t('score.summary', { total, rank: me.rank, of: ranked.filter((s) => s.rank).length }));
+    const of = ranked.filter((s) => s.rank && (!groupBy || s.rec.row[groupBy] === row[groupBy])).length;
+    replace(out, me.rank ? t('score.summary', { total, rank: me.rank, of }) : t('score.total', { total }));
   };
   return { out, update };
 }
 
-// Validates and saves; shows each problem next to its field. Returns 'saved', 'unchanged' or false.
+// The field whose values are ranked apart (sync/ranking.py: pengkajian per jenis).
+const RANKED_BY = { pengkajian: 'jenis', usulan: null };
+
+// A form error in words, with the limit it broke ("Paling banyak 200 huruf.").
+export function invalidText(error) {
+  return t(`invalid.${error.code}`, { max: formatNumber(error.max), min: formatNumber(error.min) });
+}
+
+// Shows each problem next to its field (the form itself for a value without one); clears old ones.
+export function showErrors(form, errors) {
+  form.querySelectorAll('.field-error').forEach((e) => e.remove());
+  form.querySelectorAll('[aria-invalid]').forEach((e) => e.removeAttribute('aria-invalid'));
+  for (const [name, error] of Object.entries(errors)) {
+    const el = form.elements[name];
+    (el?.length ? [...el] : [el]).forEach((x) => x?.setAttribute?.('aria-invalid', 'true'));
+    const target = el?.closest?.('.field, fieldset') || (el?.[0]?.closest?.('fieldset')) || form;
+    target.append(h('p', { class: 'error field-error', 'data-field': name }, invalidText(error)));
+  }
+  form.querySelector('.field-error')?.scrollIntoView({ block: 'center' });
+}
+
+// Validates with the server's own limits (contract.js) and saves; shows each problem next to its
+// field and queues nothing while one is left. Returns 'saved', 'unchanged' or false.
 export async function saveForm(form, table, id, rec, values, extra = {}, attachments = []) {
   const row = rec?.row || {};
   const changes = { ...changedFields(table, values, row), ...extra };
-  const errors = validate(table, changes);
-  if (!rec || (!rec.version && !rec.pending)) { // goes out as a create: the required fields must be there
-    const merged = { ...row, ...changes };
-    for (const f of TABLES[table].required) if (merged[f] === undefined || merged[f] === null || merged[f] === '') errors[f] = 'required';
-  }
-  form.querySelectorAll('.field-error').forEach((e) => e.remove());
-  if (Object.keys(errors).length) {
-    for (const [name, code] of Object.entries(errors)) {
-      const el = form.elements[name];
-      const target = el?.closest?.('.field, fieldset') || (el?.[0]?.closest?.('fieldset')) || form;
-      target.append(h('p', { class: 'error field-error' }, t(`invalid.${code}`)));
-    }
-    form.querySelector('.field-error')?.scrollIntoView({ block: 'center' });
-    return false;
-  }
+  const creating = !rec || (!rec.version && !rec.pending); // goes out as a create: required fields must be there
+  const errors = validate(table, changes, creating, { ...row, ...changes });
+  showErrors(form, errors);
+  if (Object.keys(errors).length) return false;
   markClean();
   if (!Object.keys(changes).length) return 'unchanged';
   await db.saveRecord(table, id, changes, attachments);
@@ -79,11 +95,12 @@ export async function pengkajianScreen(el, [id]) {
     dusunSelect(dusun, '', 'dusun'),
     select('state', REVIEW_STATES.map((s) => [s, label('state', s)]), '', { 'aria-label': t('filter.state') }));
   const body = h('div');
+  const ranked = rankByScore(records, RANKED_BY.pengkajian); // ranked among all, whatever the filter shows
   const draw = () => {
     const f = formValues(filter);
-    const shown = records.filter((r) => (!f.jenis || r.row.jenis === f.jenis) && (!f.dusun || r.row.dusun_id === f.dusun)
-      && (!f.state || stateOf(r) === f.state));
-    replace(body, pagedList(rankByScore(shown), (s) => recordRow('pengkajian', s.rec, {
+    const shown = ranked.filter(({ rec: r }) => (!f.jenis || r.row.jenis === f.jenis)
+      && (!f.dusun || r.row.dusun_id === f.dusun) && (!f.state || stateOf(r) === f.state));
+    replace(body, pagedList(shown, (s) => recordRow('pengkajian', s.rec, {
       title: s.rec.row.uraian, rank: s.rank, total: s.total,
       sub: [label('jenis', s.rec.row.jenis), dusun.get(s.rec.row.dusun_id)].filter(Boolean).join(' · '),
     })));
@@ -116,7 +133,7 @@ async function pengkajianForm(el, id) {
       showGps();
     }, () => { toast(t('gps.failed')); showGps(); }, { enableHighAccuracy: true, timeout: 30000, maximumAge: 60000 });
   };
-  const summary = scoreSummary('pengkajian', others, recId);
+  const summary = scoreSummary('pengkajian', others, rec, recId);
   const form = formShell(async (e) => {
     e.preventDefault();
     const values = formValues(form);
@@ -142,6 +159,7 @@ async function pengkajianForm(el, id) {
   summary.out,
   saveBar());
   summary.update(form);
+  form.addEventListener('change', (e) => { if (e.target.name === 'jenis') summary.update(form); }); // ranked per jenis
   replace(el, h('h1', {}, isNew ? t('pengkajian.new') : t('pengkajian.edit')), await reviewBox('pengkajian', rec), form);
 }
 
@@ -153,7 +171,7 @@ export async function usulanScreen(el, [id]) {
   replace(el, h('div', { class: 'head' }, h('h1', {}, t('usulan.ranked')),
     h('a', { class: 'button primary', href: '#/usulan/baru', 'data-testid': 'new' }, t('form.new'))),
   h('p', { class: 'muted' }, t('usulan.intro')),
-  pagedList(rankByScore(records), (s) => recordRow('usulan', s.rec, {
+  pagedList(rankByScore(records, RANKED_BY.usulan), (s) => recordRow('usulan', s.rec, {
     title: s.rec.row.kegiatan, rank: s.rank, total: s.total,
     sub: [bidangName(bidang || [], s.rec.row.sub_bidang_code || s.rec.row.bidang_code), dusun.get(s.rec.row.dusun_id),
       money(s.rec.row.biaya)].filter(Boolean).join(' · '),
@@ -175,7 +193,7 @@ async function usulanForm(el, id) {
     bidang.filter((b) => b.parent_code && b.parent_code === parent).map((b) => [b.code, `${b.code} ${b.nama}`]), value)));
   drawSub(row.bidang_code, row.sub_bidang_code);
   const biayaText = h('small', { 'data-testid': 'biaya-text' }, money(row.biaya));
-  const summary = scoreSummary('usulan', others, recId);
+  const summary = scoreSummary('usulan', others, rec, recId);
   const form = formShell(async (e) => {
     e.preventDefault();
     const values = formValues(form);
