@@ -19,9 +19,8 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.conftest import LiveServer, Store
+from tests.conftest import GANRA, LiveServer, Store
 
-DESA_CLIENT = "73.12.07.2003"  # a desa of Ganra only this test writes in
 PACKAGE = "kader_generated_client"
 # Photos are uploaded as raw bytes of their own media type, which the generator does not handle; the
 # rest of the API is generated as described.
@@ -62,9 +61,15 @@ def part(client: ModuleType, name: str) -> Any:
 
 
 @pytest.fixture(scope="module")
-def cadre(server: LiveServer, store: Store, generated: ModuleType) -> Any:
+def desa(store: Store) -> str:
+    """A desa of Ganra made for this module: what the generated client pulls is its own."""
+    return store.new_desa(GANRA)
+
+
+@pytest.fixture(scope="module")
+def cadre(server: LiveServer, store: Store, generated: ModuleType, desa: str) -> Any:
     """The cadre's authenticated client, logged in through the generated client."""
-    username, password = store.user("kader", DESA_CLIENT)
+    username, password = store.user("kader", desa)
     models = part(generated, "models")
     login = part(generated, "api.auth.login")
     anonymous = generated.Client(base_url=server.url, raise_on_unexpected_status=True)
@@ -74,7 +79,8 @@ def cadre(server: LiveServer, store: Store, generated: ModuleType) -> Any:
     return generated.AuthenticatedClient(base_url=server.url, token=result.token, raise_on_unexpected_status=True)
 
 
-def test_a_generated_client_pushes_typed_records_and_pulls_them_back(generated: ModuleType, cadre: Any) -> None:
+def test_a_generated_client_pushes_typed_records_and_pulls_them_back(generated: ModuleType, cadre: Any,
+                                                                     desa: str) -> None:
     models = part(generated, "models")
     push, pull = part(generated, "api.sync.push"), part(generated, "api.sync.pull")
     client_id, pengkajian, musyawarah = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
@@ -107,7 +113,7 @@ def test_a_generated_client_pushes_typed_records_and_pulls_them_back(generated: 
             break
     assert rows[pengkajian]["uraian"] == "Jalan dusun tergenang"
     assert rows[pengkajian]["penyebab"] == "Saluran tersumbat" and rows[pengkajian]["skor_parah"] == 4
-    assert rows[pengkajian]["desa_code"] == DESA_CLIENT and rows[pengkajian]["version"] == 2
+    assert rows[pengkajian]["desa_code"] == desa and rows[pengkajian]["version"] == 2
     assert rows[musyawarah]["tempat"] == "Balai dusun" and rows[musyawarah]["tanggal"] == "2026-03-02"
     assert rows[musyawarah]["narasumber"] == [{"nama": "Bu Wayan", "unsur": "PKK"}]
 
