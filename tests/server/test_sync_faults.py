@@ -285,47 +285,58 @@ def test_a_batch_sent_twice_gets_byte_for_byte_the_same_answer(
 # --- b. the server killed mid-push ----------------------------------------------------------------------
 
 
+# SQLite has no row lock to hold a push at its last step, so the kill lands by timing: after the push has
+# taken the write lock, a little later each try, until one lands before the push's answer (a fast push may
+# be done before the first). Each try is a new server and a new batch.
+SQLITE_KILL_AFTER = (0.2, 0.1, 0.05, 0.02, 0.01, 0.0)
+
+
 @pytest.mark.slow
 def test_a_server_killed_mid_push_leaves_nothing_half_written_and_the_retry_stores_it_once(
         db_url: str, store: Store, tmp_path: Path) -> None:
     size = 400
-    doomed = start_server(db_url, tmp_path)
-    device = Device(doomed, doomed.login(*store.user("kader", DESA_GEROKGAK)))
-    musyawarah_id = uuid.uuid4()
-    batch = large_batch(musyawarah_id, size)
-    outcome: dict[str, Any] = {}
-
-    def push_in_flight() -> None:
-        try:
-            outcome["response"] = device.push_raw(batch)
-        except httpx.HTTPError as e:  # the server died under the request: the answer is lost
-            outcome["error"] = e
-
+    username, password = store.user("kader", DESA_GEROKGAK)
     seq_before = counter(store)
-    sender = threading.Thread(target=push_in_flight, daemon=True)
-    try:
-        if is_postgres(store):
-            with counter_locked(db_url):
+    for delay in (None,) if is_postgres(store) else SQLITE_KILL_AFTER:
+        doomed = start_server(db_url, tmp_path)
+        device = Device(doomed, doomed.login(username, password))
+        musyawarah_id = uuid.uuid4()
+        batch = large_batch(musyawarah_id, size)
+        outcome: dict[str, Any] = {}
+
+        def push_in_flight(device: Device = device, batch: list[dict[str, Any]] = batch,
+                           outcome: dict[str, Any] = outcome) -> None:
+            try:
+                outcome["response"] = device.push_raw(batch)
+            except httpx.HTTPError as e:  # the server died under the request: the answer is lost
+                outcome["error"] = e
+
+        sender = threading.Thread(target=push_in_flight, daemon=True)
+        try:
+            if is_postgres(store):
+                with counter_locked(db_url):
+                    sender.start()
+                    wait_until(lambda: bool(pushes_waiting_for_counter(store)), "the push to reach its last step")
+                    [pid] = pushes_waiting_for_counter(store)
+                    # All 400 answers are written in the open transaction and its rows locked for the batch;
+                    # only numbering, the rows and history (written once, numbered) and COMMIT are left.
+                    assert holds_row_locks_on(store, pid, "processed_mutations")
+                    doomed.process.kill()
+                    doomed.process.wait(10)
+                # Lock released: the orphaned backend runs on, finds its client gone and rolls back.
+                wait_until(lambda pid=pid: not backend_alive(store, pid), "the killed server's transaction to end")
+            else:
                 sender.start()
-                wait_until(lambda: bool(pushes_waiting_for_counter(store)), "the push to reach its last step")
-                [pid] = pushes_waiting_for_counter(store)
-                # All 400 answers are written in the open transaction and its rows locked for the batch;
-                # only numbering, the rows and history (written once, numbered) and COMMIT are left.
-                assert holds_row_locks_on(store, pid, "processed_mutations")
+                wait_until(lambda: sqlite_writer_active(db_url), "the push to open its write transaction", timeout=10)
+                time.sleep(delay or 0)
                 doomed.process.kill()
                 doomed.process.wait(10)
-            # Lock released: the orphaned backend runs on, finds its client gone and rolls back.
-            wait_until(lambda: not backend_alive(store, pid), "the killed server's transaction to end")
-        else:
-            sender.start()
-            wait_until(lambda: sqlite_writer_active(db_url), "the push to open its write transaction", timeout=10)
-            time.sleep(0.2)  # a 400-mutation push takes over a second here: land inside it
-            doomed.process.kill()
-            doomed.process.wait(10)
-        sender.join(30)
-    finally:
-        if doomed.process.poll() is None:
-            stop_server(doomed)
+            sender.join(30)
+        finally:
+            if doomed.process.poll() is None:
+                stop_server(doomed)
+        if "response" not in outcome or outcome["response"].status_code != 200:
+            break  # the kill landed before the answer
     assert "response" not in outcome or outcome["response"].status_code != 200, "the push finished before the kill"
 
     stored = stored_of_batch(store, device, musyawarah_id)
