@@ -37,7 +37,7 @@ LINES = 3  # attendance lines per musyawarah
 WORDS = ["Ni Luh Putu Ayu Saraswatī", "I Gusti Ngurah Ṛai", "Andi Baso Daeng Matasa", "La Ode Muh. Ḥusain",
          "Wé Tenri Abeng", "ᬅᬓ᭄ᬱᬭᬩᬮᬶ", "ᨕᨗᨔᨗᨊ ᨅᨚᨁᨗ", "محمد عبد الله", "Ibu Siti Nurhalizah", "Kepala Dusun",
          "drainase 2,5 km", "Pura Désa", "Rp 87.500.000", "\U0001f33e\U0001f30a", "«kutipan» & <tanda>", "Ñoño"]
-MAX_FIELD = 2_000  # longer limits are typed at this length (and at the limit once per run, below)
+MAX_FIELD = 2_000  # longer limits are typed at this length, and at the limit on each form's first record
 
 
 def limit(table: str, name: str) -> int:
@@ -119,15 +119,16 @@ def fill(page: Page, name: str, value: str) -> str:
 # --- the forms ---------------------------------------------------------------------------------------------
 
 
-def pengkajian(page: Page, rng: random.Random, place: dict[str, float]) -> tuple[str, dict[str, Any]]:
+def pengkajian(page: Page, rng: random.Random, place: dict[str, float], edges: bool) -> tuple[str, dict[str, Any]]:
     page.evaluate("location.hash = '#/pengkajian/baru'")
     expect(page.get_by_role("heading", name="Kajian baru")).to_be_visible()
     want: dict[str, Any] = {}
     want["jenis"] = rng.choice(["masalah", "potensi", "kebutuhan"])
     page.locator("label.choice", has_text=want["jenis"].capitalize()).click()
     want["bidang_code"] = choose(page, rng, "form.record-form [name=bidang_code]")
-    want["uraian"] = fill(page, "uraian", text(rng, min(MAX_FIELD, limit("pengkajian", "uraian")), lines=True,
-                                               optional=False))
+    most = limit("pengkajian", "uraian")
+    want["uraian"] = fill(page, "uraian", "ᬩ" * most if edges else text(rng, min(MAX_FIELD, most), lines=True,
+                                                                          optional=False))
     for name in ("penyebab", "potensi_tersedia", "usulan_tindakan"):
         want[name] = fill(page, name, text(rng, min(MAX_FIELD, limit("pengkajian", name)), lines=True))
     want["dusun_id"] = choose(page, rng, "form.record-form [name=dusun_id]")
@@ -135,7 +136,7 @@ def pengkajian(page: Page, rng: random.Random, place: dict[str, float]) -> tuple
     want["lokasi"] = fill(page, "lokasi", text(rng, min(MAX_FIELD, limit("pengkajian", "lokasi"))))
     if rng.random() < 0.75:  # the GPS point where the phone is (set once per run: see ``place``)
         page.get_by_role("button", name="Ambil titik GPS").click()
-        expect(page.locator(".gps")).to_contain_text("Titik GPS:")
+        expect(page.locator(".gps")).to_contain_text("±")  # the fix, not "Titik GPS: tidak ada"
         want.update(latitude=place["latitude"], longitude=place["longitude"], akurasi_m=place["accuracy"])
     else:
         want.update(latitude=None, longitude=None, akurasi_m=None)
@@ -145,7 +146,8 @@ def pengkajian(page: Page, rng: random.Random, place: dict[str, float]) -> tuple
     return saved(page, "pengkajian", before), want
 
 
-def musyawarah(page: Page, rng: random.Random, dusun: dict[str, str]) -> tuple[str, dict[str, Any], list[tuple]]:
+def musyawarah(page: Page, rng: random.Random, dusun: dict[str, str],
+               edges: bool) -> tuple[str, dict[str, Any], list[tuple]]:
     page.evaluate("location.hash = '#/musyawarah/baru'")
     expect(page.get_by_role("heading", name="Musyawarah baru")).to_be_visible()
     want: dict[str, Any] = {}
@@ -155,8 +157,9 @@ def musyawarah(page: Page, rng: random.Random, dusun: dict[str, str]) -> tuple[s
     want["tanggal"] = fill(page, "tanggal", rng.choice(
         ["2024-02-29", "2000-01-01", "2099-12-31", f"{rng.randint(2020, 2030)}-{rng.randint(1, 12):02}-"
                                                    f"{rng.randint(1, 28):02}"]))
-    for name in ("jam_mulai", "jam_selesai"):
-        typed = rng.choice(["00:00", "23:59", "", f"{rng.randint(0, 23):02}:{rng.randint(0, 59):02}"])
+    for name, edge in (("jam_mulai", "00:00"), ("jam_selesai", "23:59")):
+        typed = edge if edges else rng.choice(
+            ["00:00", "23:59", "", f"{rng.randint(0, 23):02}:{rng.randint(0, 59):02}"])
         fill(page, name, typed)
         want[name] = typed or None
     want["tempat"] = fill(page, "tempat", text(rng, limit("musyawarah", "tempat")))
@@ -165,7 +168,9 @@ def musyawarah(page: Page, rng: random.Random, dusun: dict[str, str]) -> tuple[s
     want["pimpinan_unsur"] = choose(page, rng, "form.record-form [name=pimpinan_unsur]") or ""
     want["notulis"] = fill(page, "notulis", text(rng, limit("musyawarah", "notulis")))
     want["agenda"] = fill(page, "agenda", text(rng, MAX_FIELD, lines=True))
-    want["notulen"] = fill(page, "notulen", text(rng, MAX_FIELD, lines=True))
+    longest = (("ᨕᨗᨔᨗᨊ " * 200)[:999] + "\n") * 100  # 100,000: the limit, in long lines (fast to type)
+    want["notulen"] = fill(page, "notulen", longest[:limit("musyawarah", "notulen")] if edges
+                           else text(rng, MAX_FIELD, lines=True))
     items = [text(rng, 300, optional=False) for _ in range(rng.choice([0, 1, 3]))]
     # One item per non-empty line, each trimmed: blank lines and the spaces around a line are not kept.
     fill(page, "keputusan", "\n\n".join(f"  {item} " for item in items))
@@ -194,7 +199,8 @@ def musyawarah(page: Page, rng: random.Random, dusun: dict[str, str]) -> tuple[s
     return mid, want, lines
 
 
-def usulan(page: Page, rng: random.Random, musy: list[str], kajian: list[str]) -> tuple[str, dict[str, Any]]:
+def usulan(page: Page, rng: random.Random, musy: list[str], kajian: list[str],
+           edges: bool) -> tuple[str, dict[str, Any]]:
     page.evaluate("location.hash = '#/usulan/baru'")
     expect(page.get_by_role("heading", name="Usulan baru")).to_be_visible()
     want: dict[str, Any] = {}
@@ -211,16 +217,18 @@ def usulan(page: Page, rng: random.Random, musy: list[str], kajian: list[str]) -
     want["dusun_id"] = choose(page, rng, "form.record-form [name=dusun_id]")
     volume = rng.choice([("", None), ("0", 0.0), ("1000000000000", 1e12), ("2,5", 2.5), ("1250.75", 1250.75),
                          (f"{rng.randint(0, 9999)},{rng.randint(0, 99):02}", None)])
+    if edges:
+        volume = ("1000000000000", 1e12)
     if volume[0] and volume[1] is None:
         volume = (volume[0], float(volume[0].replace(",", ".")))
     fill(page, "volume", volume[0])
     want["volume"] = volume[1]
     want["satuan"] = fill(page, "satuan", text(rng, limit("usulan", "satuan")))
-    for name in ("penerima_laki", "penerima_perempuan", "penerima_artm"):
-        n = rng.choice([None, 0, 10_000_000, rng.randint(1, 5000)])
+    for name, edge in (("penerima_laki", 10_000_000), ("penerima_perempuan", 0), ("penerima_artm", None)):
+        n = edge if edges else rng.choice([None, 0, 10_000_000, rng.randint(1, 5000)])
         fill(page, name, "" if n is None else str(n))
         want[name] = n
-    biaya = rng.choice([None, 0, 10**15, rng.randint(1, 10**12)])
+    biaya = 10**15 if edges else rng.choice([None, 0, 10**15, rng.randint(1, 10**12)])
     # Typed with the thousands dots a cadre writes (87.500.000); the app keeps the digits.
     fill(page, "biaya", "" if biaya is None else f"{biaya:,}".replace(",", "."))
     want["biaya"] = biaya
@@ -279,15 +287,15 @@ def test_every_field_typed_offline_arrives_on_the_server_as_typed(
 
     typed: dict[str, dict[str, dict[str, Any]]] = {"pengkajian": {}, "musyawarah": {}, "usulan": {}}
     hadir: dict[str, list[tuple]] = {}
-    for _ in range(RECORDS):
-        kid, want = pengkajian(page, rng, place)
+    for n in range(RECORDS):  # the first of each form at the edges (longest text, 00:00, 23:59, largest numbers)
+        kid, want = pengkajian(page, rng, place, edges=n == 0)
         typed["pengkajian"][kid] = want
-    for _ in range(RECORDS):
-        mid, want, lines = musyawarah(page, rng, dusun)
+    for n in range(RECORDS):
+        mid, want, lines = musyawarah(page, rng, dusun, edges=n == 0)
         typed["musyawarah"][mid] = want
         hadir[mid] = lines
-    for _ in range(RECORDS):
-        uid, want = usulan(page, rng, sorted(typed["musyawarah"]), sorted(typed["pengkajian"]))
+    for n in range(RECORDS):
+        uid, want = usulan(page, rng, sorted(typed["musyawarah"]), sorted(typed["pengkajian"]), edges=n == 0)
         typed["usulan"][uid] = want
     phone.expect_unsent(RECORDS * (3 + LINES))
 
