@@ -49,6 +49,7 @@ def error_of(page: Page, label: str) -> Any:
 # --- the scenario, fixed -------------------------------------------------------------------------
 
 
+@pytest.mark.every_database  # the scenario must end right on SQLite and PostgreSQL alike
 def test_a_musyawarah_at_19_00_arrives_with_its_attendance_photo_and_usulan_exactly_once(
         phones, app_on, kader, store: Store, server: LiveServer, tmp_path: Path, shots) -> None:
     phone = app_on(phones())

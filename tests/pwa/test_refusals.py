@@ -171,6 +171,7 @@ def answers(store: Store, username: str) -> list[dict]:
 
 # ---- (a) the journey -------------------------------------------------------------------------------
 
+@pytest.mark.every_database  # the journey must end right on SQLite and PostgreSQL alike
 def test_a_refused_meeting_holds_its_lines_usulan_and_photo_until_she_fixes_it_then_all_arrive_once(
         phones, kader, older_app: LiveServer, store: Store, dusun: dict[str, str], shots, tmp_path: Path) -> None:
     tag = uuid.uuid4().hex[:6]
