@@ -80,6 +80,8 @@ class KaderUser(BaseUser):
     @classmethod
     async def login(cls, username: str, password: str) -> int | None:
         """The user's id if the password matches an active, unlocked admin account; else ``None``."""
+        if not isinstance(username, str) or not isinstance(password, str):
+            return None  # JSON of another type (the gate refuses it first: admin/gate.py)
         username = username.strip()
         if len(username) > 100 or len(password) > cls._max_password_length:
             return None

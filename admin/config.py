@@ -24,8 +24,8 @@ from sync.engine.tables import MODELS
 # Not shown: accounts, devices and sessions (cadre accounts have their own page, /admin/kantor/akun, and
 # author pickers their own endpoint), and the sync engine's bookkeeping, which holds nothing an office
 # decides on (the accounts page shows each cadre's last sync).
-HIDDEN_TABLES = frozenset({"users", "devices", "admin_sessions", "sync_clients", "processed_mutations",
-                           "sync_counter", "sync_meta"})
+HIDDEN_TABLES = frozenset({"users", "devices", "admin_sessions", "login_failures", "sync_clients",
+                           "processed_mutations", "sync_counter", "sync_meta"})
 # Written only through the sync engine (admin/writes.py); every other table shown is read-only.
 WRITABLE_TABLES = frozenset(MODELS)
 

@@ -22,13 +22,18 @@ import json
 import re
 from collections.abc import Callable, Collection, Mapping
 from typing import Any
+from urllib.parse import parse_qsl
 
+from piccolo.table import Table
 from starlette.requests import HTTPConnection
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from admin.office import DATABASE_KEY
+from admin.office import DATABASE_KEY, SECRET_KEY
+from admin.queries import TRUE, BadQuery, check_ids, check_read
 from admin.scope import ADMIN, DENIED, SESSION_COOKIE, admin_from_session
 from server.db.session import Database
+from server.errors import CATALOGUE
+from server.exports.render import neutralise
 
 PICCOLO, OFFICE = "piccolo", "office"
 READ = frozenset({"GET", "HEAD"})
@@ -101,10 +106,12 @@ def _table(method: str, table: str, rest: list[str], tables: Collection[str], wr
 
 class AdminGate:
     def __init__(self, piccolo: ASGIApp, office: ASGIApp, tables: Collection[str], writable: Collection[str],
-                 schema_texts: Callable[[str], Mapping[str, Any]]) -> None:
+                 schema_texts: Callable[[str], Mapping[str, Any]],
+                 table_classes: Mapping[str, type[Table]] | None = None) -> None:
         self.apps = {PICCOLO: piccolo, OFFICE: office}
         self.tables, self.writable = frozenset(tables), frozenset(writable)
         self.schema_texts = schema_texts
+        self.table_classes = dict(table_classes or {})  # for checking reads (admin/queries.py)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -121,20 +128,111 @@ class AdminGate:
             if route.target is None:
                 await _plain(send, route.status, route.detail)
                 return
+            if path.rstrip("/") == "/public/login" and scope["method"] == "POST":
+                body = await _whole_body(receive)
+                if (wrong := _login_body_error(scope, body)) is not None:
+                    await _problem(send, 400, "validation_failed", wrong)
+                    return
+                receive = _replay(body)
+            if who is not None and (wrong := self._read_error(scope, path)) is not None:
+                # Before any query runs: piccolo-admin would answer these with a 500 (admin/queries.py).
+                await _problem(send, 400, "validation_failed", wrong)
+                return
             scope[DATABASE_KEY] = database
+            scope[SECRET_KEY] = _app(scope).state.settings.secret_key.encode()
             table = _schema_of(path)
             if route.target == PICCOLO and table and scope["method"] == "GET":
                 send = _rewrite_schema(send, self.schema_texts(table))
+            if route.target == PICCOLO and scope["method"] == "GET" and _is_csv_export(scope, path):
+                send = _rewrite_json(send, _neutralise_rows)
             await self.apps[route.target](scope, receive, send)
         finally:
             ADMIN.reset(token)
 
 
+    def _read_error(self, scope: Scope, path: str) -> str | None:
+        """What is wrong with a request's path or query, if the database could not take it."""
+        params = parse_qsl(scope.get("query_string", b"").decode("latin-1"), keep_blank_values=True,
+                           encoding="utf-8", errors="replace")
+        parts = path.strip("/").split("/")
+        try:
+            if "\x00" in path:
+                raise BadQuery("Alamat tidak boleh memuat karakter NUL.")
+            if scope["method"] in READ and parts[:2] == ["api", "tables"] and len(parts) > 2:
+                if parts[2:] == ["users", "ids"]:
+                    check_ids(params)
+                elif parts[2] in self.table_classes:
+                    check_read(self.table_classes[parts[2]], parts[3:], params)
+            elif any("\x00" in k or "\x00" in v for k, v in params):
+                raise BadQuery("Parameter tidak boleh memuat karakter NUL.")
+        except BadQuery as e:
+            return str(e)
+        return None
+
+
+def _login_body_error(scope: Scope, body: bytes) -> str | None:
+    """piccolo_api's log-in takes ``username`` and ``password`` from JSON as they come: anything but text
+    would fail deep inside it (a 500)."""
+    content_type = dict(scope.get("headers", [])).get(b"content-type", b"").split(b";")[0].strip()
+    if content_type != b"application/json":
+        return None  # a form's fields are always text
+    try:
+        data = json.loads(body or b"{}")
+    except ValueError:
+        return "Isi permintaan bukan JSON yang sah."
+    if not isinstance(data, dict):
+        return "Isi permintaan harus objek JSON."
+    wrong = [k for k in ("username", "password") if k in data and not isinstance(data[k], str)]
+    return f"{' dan '.join(wrong)} harus berupa teks." if wrong else None
+
+
+MAX_LOGIN_BODY = 64 * 1024
+
+
+async def _whole_body(receive: Receive) -> bytes:
+    chunks, size = [], 0
+    while True:
+        message = await receive()
+        if message["type"] != "http.request":
+            break
+        chunks.append(message.get("body", b""))
+        size += len(chunks[-1])
+        if size > MAX_LOGIN_BODY or not message.get("more_body"):
+            break
+    return b"".join(chunks)
+
+
+def _replay(body: bytes) -> Receive:
+    """A ``receive`` that hands the app the body the gate has already read, then waits as ASGI does."""
+    sent = False
+
+    async def receive() -> Message:
+        nonlocal sent
+        if not sent:
+            sent = True
+            return {"type": "http.request", "body": body, "more_body": False}
+        return {"type": "http.disconnect"}
+
+    return receive
+
+
+async def _problem(send: Send, status: int, code: str, detail: str) -> None:
+    body = json.dumps({"type": f"https://kader.invalid/errors/{code}", "title": CATALOGUE[code].title,
+                       "status": status, "detail": detail, "code": code}).encode()
+    await send({"type": "http.response.start", "status": status,
+                "headers": [(b"content-type", b"application/problem+json"),
+                            (b"content-length", str(len(body)).encode()), (b"cache-control", b"no-store")]})
+    await send({"type": "http.response.body", "body": body})
+
+
+def _app(scope: Scope) -> Any:
+    return scope.get("litestar_app") or scope.get("app")
+
+
 def _database(scope: Scope) -> Database:
     """The app's own database pool (made and disposed by the app's lifespan, server/app.py): the admin
     opens no pool of its own, so there is nothing of its own to dispose."""
-    app = scope.get("litestar_app") or scope.get("app")
-    return app.state.database  # type: ignore[union-attr,no-any-return]
+    return _app(scope).state.database  # type: ignore[no-any-return]
 
 
 def _schema_of(path: str) -> str | None:
@@ -144,6 +242,34 @@ def _schema_of(path: str) -> str | None:
 
 def _rewrite_schema(send: Send, texts: Mapping[str, Any]) -> Send:
     """Put Indonesian titles / help texts into piccolo-admin's JSON schema of a table."""
+    return _rewrite_json(send, lambda schema: apply_schema_texts(schema, texts))
+
+
+def _is_csv_export(scope: Scope, path: str) -> bool:
+    """piccolo-admin's "Export CSV" reads the list API as no screen does: 1000 rows a page, readable
+    (admin_ui CSVModal.vue; the list screen asks for 5–100)."""
+    if not re.fullmatch(r"/api/tables/[A-Za-z0-9_]+/?", path):
+        return False
+    params = dict(parse_qsl(scope.get("query_string", b"").decode("latin-1")))
+    return params.get("__page_size") == "1000" and params.get("__readable") in TRUE
+
+
+def _neutralise_rows(page: Any) -> Any:
+    """The browser writes each cell as it comes (doubling quotes only): text a spreadsheet would run as
+    a formula is neutralised here by the server exports' own rule."""
+    def cell(value: Any) -> Any:
+        if isinstance(value, str):
+            return neutralise(value)
+        return [cell(v) for v in value] if isinstance(value, list) else value
+
+    if isinstance(page, dict) and isinstance(page.get("rows"), list):
+        page["rows"] = [{k: cell(v) for k, v in row.items()} if isinstance(row, dict) else row
+                        for row in page["rows"]]
+    return page
+
+
+def _rewrite_json(send: Send, change: Callable[[Any], Any]) -> Send:
+    """The JSON body of a successful answer, changed by ``change`` (the body is read whole first)."""
     start: dict[str, Any] = {}
     chunks: list[bytes] = []
 
@@ -160,7 +286,7 @@ def _rewrite_schema(send: Send, texts: Mapping[str, Any]) -> Send:
         body = b"".join(chunks)
         if start.get("status") == 200:
             with contextlib.suppress(ValueError):
-                body = json.dumps(apply_schema_texts(json.loads(body), texts)).encode()
+                body = json.dumps(change(json.loads(body))).encode()
         headers = [(k, v) for k, v in start.get("headers", []) if k.lower() != b"content-length"]
         await send({**start, "headers": [*headers, (b"content-length", str(len(body)).encode())]})
         await send({"type": "http.response.body", "body": body})

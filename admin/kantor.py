@@ -30,7 +30,7 @@ from sync.vocabulary import ReviewState, Role
 
 # How a record is named in lists: its most telling text field.
 SUMMARY_FIELDS = {"pengkajian": ("uraian",), "musyawarah": ("jenis", "tanggal", "tempat"), "usulan": ("kegiatan",),
-                  "kehadiran": ("nama",), "dusun": ("nama",), "kader": ("nama",), "komentar": ("isi",)}
+                  "kehadiran": ("nama", "jenis_kelamin"), "dusun": ("nama",), "kader": ("nama",), "komentar": ("isi",)}
 REVIEW_STATES = (ReviewState.diajukan, ReviewState.perlu_perbaikan, ReviewState.diverifikasi, ReviewState.ditolak)
 MAX_LIST = 500
 
@@ -39,8 +39,13 @@ def _not_found(what: str) -> KaderError:
     return KaderError("not_found", f"{what} tidak ditemukan dalam wilayah akun ini.")
 
 
+UNNAMED = "(tanpa nama)"  # an attendance line counted without a name
+
+
 def summary(table: str, row: dict[str, Any]) -> str:
     parts = [str(row.get(f) or "") for f in SUMMARY_FIELDS.get(table, ())]
+    if table == "kehadiran" and not parts[0]:
+        parts[0] = UNNAMED
     text = " · ".join(p for p in parts if p)
     return text if len(text) <= 140 else text[:137] + "…"
 
@@ -88,6 +93,8 @@ async def review_list(db: AsyncSession, who: Principal, table: str, state: str |
     who.require_admin()
     if table not in REVIEWABLE:
         raise KaderError("invalid_fields", f"tabel harus salah satu dari {', '.join(REVIEWABLE)}.")
+    if state and state not in {s.value for s in ReviewState}:
+        raise KaderError("invalid_fields", f"status harus salah satu dari {', '.join(s.value for s in ReviewState)}.")
     model = MODELS[table]
     query = select(model).where(who.scope_filter(model.desa_code), model.deleted_at.is_(None))
     if state:
@@ -318,9 +325,13 @@ async def create_account(db: AsyncSession, who: Principal, username: str, passwo
     return account
 
 
-async def reset_password(db: AsyncSession, who: Principal, username: str, password: str) -> None:
+async def reset_password(db: AsyncSession, who: Principal, username: str, password: str,
+                         revoke_devices: bool = True) -> int:
+    """A new password; by default her device tokens are revoked with it (a password is reset because it
+    was lost or is known to others: the phones must then log in with the new one). Returns how many."""
     await _kader(db, who, username)
     await auth_service.reset_password(db, username, password)
+    return await auth_service.revoke_devices(db, username) if revoke_devices else 0
 
 
 async def set_active(db: AsyncSession, who: Principal, username: str, active: bool) -> int:

@@ -56,7 +56,7 @@ def admin_handlers(settings: Settings) -> list[ControllerRouterHandler]:
     )
     # The database sessions of the writes are the app's own (app.state.database, see admin/gate.py).
     admin_app = AdminGate(piccolo, office_app(user_table, session_table, allowed_hosts), tables=SHOWN,
-                          writable=WRITABLE_TABLES, schema_texts=schema_texts)
+                          writable=WRITABLE_TABLES, schema_texts=schema_texts, table_classes=tables)
 
     @asgi(MOUNT, is_mount=True, copy_scope=True)
     async def admin(scope: Scope, receive: Receive, send: Send) -> None:

@@ -13,14 +13,16 @@ send the ``X-CSRFToken`` header as piccolo-admin's screens do. Every answer is w
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
+import hashlib
+import hmac
 import json
 import uuid
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlencode
 
 import jinja2
 import msgspec
@@ -39,16 +41,18 @@ from starlette.types import ASGIApp
 
 from admin import kantor, writes
 from admin.config import schema_texts
-from admin.scope import current_admin
+from admin.scope import SESSION_COOKIE, current_admin
 from server.auth.principal import Principal
 from server.db.session import Database
 from server.errors import CATALOGUE, KaderError
 from server.models import Conflict
-from server.reviews.service import REVIEWABLE, set_review
+from server.reviews.service import REVIEWABLE, set_review, split_review_comment
 from sync.protocol import Choice, ResolveRequest
 from sync.vocabulary import ReviewState
 
 DATABASE_KEY = "kader.database"  # the gate puts the app's Database (server/db/session.py) in the ASGI scope
+SECRET_KEY = "kader.secret"  # and the server's secret (KADER_SECRET_KEY), which signs flash messages
+FLASH_COOKIE = "kantor_pesan"  # the outcome of a form, shown once on the page it returns to
 SESSION_EXPIRY_INCREASE = timedelta(minutes=20)  # as piccolo-admin's own session middleware
 JSON_TYPE = "application/json"
 
@@ -84,7 +88,14 @@ def _when(value: Any) -> str:
     return value.astimezone(dt.UTC).strftime("%d-%m-%Y %H.%M UTC")
 
 
+def _comment(isi: str) -> str:
+    """A review's note kept as a comment, in words: "perlu perbaikan: …" rather than "[perlu_perbaikan] …"."""
+    state, note = split_review_comment(isi)
+    return f"{REVIEW_LABELS.get(state, state)}: {note}" if state else isi
+
+
 _templates.filters.update(nilai=_value, waktu=_when, status=lambda s: REVIEW_LABELS.get(str(s), str(s)),
+                          komentar=_comment,
                           tabel=lambda t: TABLE_LABELS.get(t, t), op=lambda o: OP_LABELS.get(o, o),
                           via=lambda v: VIA_LABELS.get(v, v))
 
@@ -295,9 +306,13 @@ class Office:
     async def reset_password(self, request: Request) -> Response:
         username, body = request.path_params["username"], await _body(request)
         password = str(body.get("password") or "")
+        # Revoking her devices is the default; the page's box (a hidden "tidak" before it) or JSON false keeps them.
+        revoke = str(body.get("cabut_perangkat", True)).lower() not in ("tidak", "false", "0")
+        done = (" dan semua perangkatnya dicabut (harus masuk lagi dengan kata sandi baru)" if revoke
+                else "; perangkatnya tetap masuk")
         return await self._account_action(
-            request, lambda db, who: kantor.reset_password(db, who, username, password),
-            f"Kata sandi {username!r} diganti.")
+            request, lambda db, who: kantor.reset_password(db, who, username, password, revoke),
+            f"Kata sandi {username!r} diganti{done}.")
 
     async def deactivate(self, request: Request) -> Response:
         username = request.path_params["username"]
@@ -333,10 +348,15 @@ class Office:
             if isinstance(result, KaderError):
                 return problem(result)
             return json_response(result, status)
-        page = _back(request)
-        if isinstance(result, KaderError):
-            return RedirectResponse(f"{page}?{urlencode({'galat': result.detail})}", status_code=303)
-        return RedirectResponse(f"{page}?{urlencode({'pesan': message})}", status_code=303)
+        # The outcome goes in a flash cookie signed for this session, never in the address: a link can
+        # put no words on the office's pages.
+        response = RedirectResponse(_back(request), status_code=303)
+        flash = {"galat": result.detail} if isinstance(result, KaderError) else {"pesan": message}
+        value = _sign_flash(request, flash)
+        if value:
+            response.set_cookie(FLASH_COOKIE, value, max_age=300, path=_flash_path(request), httponly=True,
+                                samesite="strict")
+        return response
 
     # --- pages ------------------------------------------------------------------------------------
 
@@ -391,12 +411,15 @@ class Office:
         return self._page(request, "akun.html", "Akun kader", **data)
 
     def _page(self, request: Request, template: str, title: str, **context: Any) -> HTMLResponse:
+        flash = _read_flash(request)
         html = _templates.get_template(template).render(
             title=title, root=request.scope.get("root_path", ""), who=current_admin(),
             csrf=request.scope.get("csrftoken") or request.cookies.get("csrftoken", ""),
-            pesan=request.query_params.get("pesan", ""), galat=request.query_params.get("galat", ""),
-            path=request.url.path, **context)
-        return html_response(html)
+            pesan=flash.get("pesan", ""), galat=flash.get("galat", ""), path=request.url.path, **context)
+        response = html_response(html)
+        if FLASH_COOKIE in request.cookies:
+            response.delete_cookie(FLASH_COOKIE, path=_flash_path(request))  # shown once
+        return response
 
 
 def html_response(html: str, status: int = 200) -> HTMLResponse:
@@ -404,6 +427,39 @@ def html_response(html: str, status: int = 200) -> HTMLResponse:
         "Cache-Control": "no-store", "X-Content-Type-Options": "nosniff",
         "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; "
                                    "frame-ancestors 'self'"})
+
+
+def _flash_path(request: Request) -> str:
+    return f"{request.scope.get('root_path', '')}/kantor/"
+
+
+def _flash_mac(request: Request, payload: bytes) -> str | None:
+    """HMAC of a flash message with the server's secret, bound to this admin session: a cookie that the
+    server did not set for this very session is never shown."""
+    session = request.cookies.get(SESSION_COOKIE)
+    secret = request.scope.get(SECRET_KEY)
+    if not session or not secret:
+        return None
+    return hmac.new(secret, session.encode() + b"|" + payload, hashlib.sha256).hexdigest()
+
+
+def _sign_flash(request: Request, flash: dict[str, str]) -> str | None:
+    flash = {k: v[:1000] for k, v in flash.items()}  # a cookie holds about 4 KB
+    payload = base64.urlsafe_b64encode(json.dumps(flash, ensure_ascii=False).encode()).rstrip(b"=")
+    mac = _flash_mac(request, payload)
+    return f"{payload.decode()}.{mac}" if mac else None
+
+
+def _read_flash(request: Request) -> dict[str, str]:
+    payload, _, mac = request.cookies.get(FLASH_COOKIE, "").partition(".")
+    expected = _flash_mac(request, payload.encode())
+    if not payload or expected is None or not hmac.compare_digest(mac, expected):
+        return {}
+    try:
+        flash = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+    except ValueError:
+        return {}
+    return {k: str(v) for k, v in flash.items() if k in ("pesan", "galat")} if isinstance(flash, dict) else {}
 
 
 def _uuid(raw: str, what: str) -> uuid.UUID:

@@ -5,7 +5,9 @@ The SQLAlchemy models stay the single schema: each table and column here is read
 missing field. A column may steer its own mapping with ``info={"piccolo": {...}}`` on the
 SQLAlchemy column: ``"type"`` replaces the Piccolo column class (on a foreign key: a plain column
 instead of a link), any other key is passed to it (e.g. ``help_text``, ``secret``), so the decision
-stays next to the column it concerns. A column ``comment`` becomes the admin's help text.
+stays next to the column it concerns. A table with a composite key (never shown) names the one column
+Piccolo takes as its key in ``info={"piccolo": {"primary_key": ...}}``. A column ``comment`` becomes the
+admin's help text.
 
 Every derived table carries ``admin.scope.ScopedRows``: inside an admin request its reads are limited to
 the admin's region and Piccolo writes are refused (see that module); elsewhere it is a plain table.
@@ -114,7 +116,12 @@ def _column(table: SATable, column: SAColumn, derived: dict[str, type[Table]]) -
     if column.comment:
         kwargs["help_text"] = column.comment
     if column.primary_key and len(table.primary_key.columns) > 1:
-        raise UnmappedColumn(f"{where}: composite primary keys are not supported by Piccolo")
+        # Piccolo has no composite keys: the table names (``info={"piccolo": {"primary_key": …}}``) the
+        # one column Piccolo takes as its key; only tables the admin never shows may do that.
+        chosen = table.info.get("piccolo", {}).get("primary_key")
+        if chosen is None:
+            raise UnmappedColumn(f"{where}: composite primary keys are not supported by Piccolo")
+        kwargs["primary_key"] = column.name == chosen
 
     if column.foreign_keys and piccolo_type is None:
         (fk,) = column.foreign_keys
@@ -173,7 +180,8 @@ def _default(column: SAColumn, where: str) -> dict[str, Any]:
 def _readable_for(table: SATable) -> Callable[[type[Table]], Readable]:
     """How a row of ``table`` is named in the admin: its code (if the key is one) and its name."""
     names = [n for n in READABLE_OF.get(table.name, READABLE_NAMES) if n in table.columns][:1]
-    (pk,) = table.primary_key.columns
+    keys = list(table.primary_key.columns)
+    pk = keys[0] if len(keys) == 1 else table.columns[table.info["piccolo"]["primary_key"]]
     if isinstance(pk.type, sat.String) or not names:
         names.insert(0, pk.name)
 

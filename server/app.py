@@ -10,13 +10,15 @@ from litestar.config.compression import CompressionConfig
 from litestar.datastructures import CacheControlHeader, State
 from litestar.di import Provide
 from litestar.middleware.base import DefineMiddleware
-from litestar.openapi import OpenAPIConfig
-from litestar.openapi.plugins import SwaggerRenderPlugin
+from litestar.openapi.plugins import JsonRenderPlugin
 from litestar.static_files import create_static_files_router
 
 from admin.mount import admin_handlers
+from server.appshell import check as check_app_shell
+from server.appshell import serve_shell, serve_worker
 from server.attachments.routes import ROUTES as ATTACHMENT_ROUTES
 from server.auth.middleware import PUBLIC_PATHS, DeviceTokenMiddleware
+from server.auth.passwords import hasher
 from server.auth.routes import AuthController
 from server.db.session import Database
 from server.errors import EXCEPTION_HANDLERS
@@ -24,6 +26,7 @@ from server.exports.routes import ExportController, get_dashboard
 from server.headers import SecurityHeadersMiddleware
 from server.health.routes import health, live, ready
 from server.http import provide_db
+from server.openapi_document import KaderOpenAPIConfig
 from server.ratelimit import STORE, rate_limit_middleware, rate_limit_store
 from server.requestlog import RequestLogMiddleware, configure_logging
 from server.reviews.routes import set_review
@@ -38,6 +41,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
     settings = settings or Settings.from_env()
     configure_logging(settings.log_level, settings.log_format)
     limits_store = rate_limit_store(settings)
+    check_app_shell(settings.pwa_dir)
+    hasher()  # an unknown KADER_PASSWORD_HASH_COST stops the start
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncGenerator[None, None]:
@@ -61,7 +66,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
                                      # always revalidated, so an update is never hidden by a stale cache
                                      cache_control=CacheControlHeader(no_cache=True))
     app = Litestar(
-        route_handlers=[api, *admin_handlers(settings), pwa],
+        route_handlers=[api, *admin_handlers(settings), serve_shell, serve_worker, pwa],
         lifespan=[lifespan],
         state=State({"settings": settings, "rate_limit_store": limits_store}),
         stores={STORE: limits_store},
@@ -69,8 +74,10 @@ def create_app(settings: Settings | None = None) -> Litestar:
         exception_handlers=EXCEPTION_HANDLERS,
         request_max_body_size=settings.max_body_bytes,
         compression_config=CompressionConfig(backend="gzip", minimum_size=1024),
-        openapi_config=OpenAPIConfig(title="Kader", version=VERSION, path="/schema",
-                                     render_plugins=[SwaggerRenderPlugin()]),
+        # The description as data only (/schema and /schema/openapi.json): a viewer page would run
+        # scripts on the origin of the admin and the app; any OpenAPI viewer can open the JSON instead.
+        openapi_config=KaderOpenAPIConfig(title="Kader", version=VERSION, path="/schema",
+                                          render_plugins=[JsonRenderPlugin(path=["/", "/openapi.json"])]),
         debug=False,
     )
     # Around Litestar's whole handler, not as route middleware: so the request line and the security

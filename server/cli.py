@@ -210,10 +210,11 @@ def cmd_restore(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_contract(args: argparse.Namespace, settings: Settings) -> int:
-    from server.settings import REPO_ROOT
+    from server.settings import PWA_DIR
     from sync.contract import COMMAND, OUTPUT, render
 
-    path = args.output or REPO_ROOT / OUTPUT
+    # server/pwa links to the checkout's pwa/: the file is written where the app's sources are.
+    path = args.output or PWA_DIR.resolve().parent / OUTPUT
     text = render()
     if args.check:
         current = path.read_text(encoding="utf-8") if path.exists() else None

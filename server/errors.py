@@ -30,6 +30,7 @@ CATALOGUE: dict[str, ErrorCode] = {
     "wilayah_unknown": ErrorCode(400, "Unknown region code"),
     "missing_fields": ErrorCode(400, "Required fields are missing"),
     "invalid_fields": ErrorCode(400, "Fields are invalid"),
+    "invalid_reference": ErrorCode(400, "A referenced record does not exist in this desa"),
     # 401/403: who you are and what you may do
     "auth_required": ErrorCode(401, "A device token is required"),
     "auth_invalid_token": ErrorCode(401, "The device token is unknown or revoked"),

@@ -2,8 +2,8 @@
 
 One policy per part of the site: the cadres' app and the admin run no inline script and load nothing
 from other origins; API answers are data, never a page. The admin's stylesheet rules allow inline
-style (piccolo-admin's Vue screens and the office pages set styles), never inline script. The Swagger
-page at /schema loads its viewer from a CDN, so it alone gets no Content-Security-Policy.
+style (piccolo-admin's Vue screens and the office pages set styles), never inline script. /schema
+serves the OpenAPI description as JSON only, under the API's policy.
 """
 
 from __future__ import annotations
@@ -24,13 +24,11 @@ CSP_API = "default-src 'none'; frame-ancestors 'none'; sandbox"
 HSTS = b"max-age=31536000"
 
 
-def policy_for(path: str) -> str | None:
-    if path.startswith("/api/"):
+def policy_for(path: str) -> str:
+    if path.startswith("/api/") or path == "/schema" or path.startswith("/schema/"):
         return CSP_API
     if path.startswith(("/admin", "/dasbor")):
         return CSP_ADMIN
-    if path == "/schema" or path.startswith("/schema/"):
-        return None
     return CSP_PWA
 
 

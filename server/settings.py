@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import os
 import secrets
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
+# The cadres' app ships inside the package (``server/pwa`` links to the repository's ``pwa/``; a wheel
+# holds a copy), so an installed server finds it wherever it runs from.
+PWA_DIR = Path(__file__).resolve().parent / "pwa"
 
 
 def _int(name: str, default: int) -> int:
@@ -26,7 +28,7 @@ class Settings:
     login_lock_seconds_max: int = 900
     pool_size: int = 10
     log_level: str = "info"
-    pwa_dir: Path = field(default=REPO_ROOT / "pwa")
+    pwa_dir: Path = PWA_DIR
     # Shared store of the rate-limit counters; without it each worker counts on its own (fine for one).
     redis_url: str | None = None
     # Requests per minute; 0 turns a limit off. Log-ins per client address (a whole village may share
@@ -53,7 +55,7 @@ class Settings:
 
     @classmethod
     def from_env(cls) -> Settings:
-        data_dir = Path(os.environ.get("KADER_DATA_DIR") or REPO_ROOT / "data").resolve()
+        data_dir = Path(os.environ.get("KADER_DATA_DIR") or "data").resolve()  # ./data of where it runs
         url = os.environ.get("KADER_DATABASE_URL") or f"sqlite+aiosqlite:///{data_dir / 'kader.sqlite3'}"
         return cls(
             data_dir=data_dir,
@@ -64,7 +66,7 @@ class Settings:
             login_lock_seconds_max=_int("KADER_LOGIN_LOCK_SECONDS_MAX", 900),
             pool_size=_int("KADER_DB_POOL_SIZE", 10),
             log_level=os.environ.get("KADER_LOG_LEVEL", "info"),
-            pwa_dir=Path(os.environ.get("KADER_PWA_DIR") or REPO_ROOT / "pwa").resolve(),
+            pwa_dir=Path(os.environ.get("KADER_PWA_DIR") or PWA_DIR).resolve(),
             redis_url=os.environ.get("KADER_REDIS_URL") or None,
             rate_login_per_minute=_int("KADER_RATE_LOGIN_PER_MINUTE", 30),
             rate_push_per_minute=_int("KADER_RATE_PUSH_PER_MINUTE", 120),
@@ -73,6 +75,13 @@ class Settings:
             trusted_proxies=os.environ.get("KADER_TRUSTED_PROXIES", "127.0.0.1"),
             log_format=os.environ.get("KADER_LOG_FORMAT", "json"),
         )
+
+
+def password_hash_cost() -> str | None:
+    """``KADER_PASSWORD_HASH_COST``: unset in production (RFC 9106's argon2 parameters); the test suite
+    alone sets ``test`` (server/auth/passwords.py). Read apart from ``Settings`` because passwords are
+    hashed outside the app too (the ``kader`` command, the tests' own accounts)."""
+    return os.environ.get("KADER_PASSWORD_HASH_COST") or None
 
 
 def _stored_secret(data_dir: Path) -> str:

@@ -64,7 +64,11 @@ class MutationResult(msgspec.Struct, omit_defaults=True):
     """``applied``: taken as sent. ``merged``: taken, combined with others' changes made since
     ``base_version``. ``conflict``: the fields in ``conflict_fields`` kept the server's value and the
     cadre's is held in conflict ``conflict_id``; other fields were taken. ``rejected``: nothing taken,
-    ``error_code`` and ``reason`` say why; the rest of the batch goes on."""
+    ``error_code`` and ``reason`` say why; the rest of the batch goes on. ``field`` names the field to
+    blame, when one is (``invalid_fields``, ``invalid_reference``, ``missing_fields``,
+    ``immutable_field``), and ``problem`` what is wrong with it for ``invalid_fields``: ``required``,
+    ``too_long``, ``range``, ``type`` or ``unknown``. ``reason`` is for developers; a phone builds the
+    cadre's sentence from the codes and the field."""
 
     mutation_id: uuid.UUID
     record_id: uuid.UUID
@@ -74,6 +78,8 @@ class MutationResult(msgspec.Struct, omit_defaults=True):
     conflict_id: uuid.UUID | None = None
     error_code: str | None = None
     reason: str | None = None
+    field: str | None = None
+    problem: str | None = None
 
 
 class PushResponse(msgspec.Struct):
@@ -107,6 +113,9 @@ class PullResponse(msgspec.Struct, omit_defaults=True):
     reference: Reference | None = None
     protocol_version: int = PROTOCOL_VERSION
     database_id: uuid.UUID | None = None  # the identity the changes and the cursor belong to
+    # Only when asked (``estimate``) and more follows: about how many changes come after this page, so a
+    # phone can say "page k of about K". Approximate: rows changed again meanwhile are counted once.
+    remaining: int | None = None
 
 
 class Choice(msgspec.Struct, forbid_unknown_fields=True):
@@ -124,4 +133,4 @@ class ResolveRequest(msgspec.Struct, forbid_unknown_fields=True):
     action: Literal["keep", "delete"] | None = None
 
 
-push_decoder = msgspec.json.Decoder(PushRequest)
+push_decoder = msgspec.json.Decoder(PushRequest)  # built once: the server decodes every push with it

@@ -11,6 +11,7 @@ totals, and the rank, computed by sync/ranking.py) are not here and so are refus
 from __future__ import annotations
 
 import datetime as dt
+import re
 import uuid
 from typing import Annotated, Any
 
@@ -129,7 +130,8 @@ class MusyawarahFields(Fields):
 
 class KehadiranFields(Fields):
     musyawarah_id: uuid.UUID | UnsetType = UNSET
-    nama: Name | UnsetType = UNSET
+    # Optional: a count-only tally adds a line per person without a name ("" on the wire and in the row).
+    nama: Annotated[str, msgspec.Meta(max_length=120)] | UnsetType = UNSET
     jenis_kelamin: JenisKelamin | UnsetType = UNSET
     unsur: Unsur | UnsetType = UNSET
     dusun_id: uuid.UUID | None | UnsetType = UNSET
@@ -176,7 +178,7 @@ TABLES: dict[str, TableSpec] = {
     "pengkajian": TableSpec(PengkajianFields, frozenset({"jenis", "uraian"}), references=(("dusun_id", "dusun"),)),
     "musyawarah": TableSpec(MusyawarahFields, frozenset({"jenis", "tanggal"}), references=(("dusun_id", "dusun"),)),
     "kehadiran": TableSpec(
-        KehadiranFields, frozenset({"musyawarah_id", "nama", "jenis_kelamin"}),
+        KehadiranFields, frozenset({"musyawarah_id", "jenis_kelamin"}),
         references=(("musyawarah_id", "musyawarah"), ("dusun_id", "dusun")),
     ),
     "usulan": TableSpec(
@@ -190,7 +192,31 @@ SCORE_FIELDS = ("skor_dirasakan", "skor_parah", "skor_pendapatan", "skor_sering"
 
 
 class FieldError(ValueError):
-    """A mutation's ``changes`` do not fit the table: carries a plain-words reason."""
+    """A mutation's ``changes`` do not fit the table: carries a plain-words reason and, when one field is
+    to blame, its name and what is wrong with it (``problem``: ``required``, ``too_long``, ``range``,
+    ``type`` or ``unknown``), from which a phone says it in the cadre's words."""
+
+    def __init__(self, reason: str, field: str | None = None, problem: str | None = None) -> None:
+        super().__init__(reason)
+        self.field, self.problem = field, problem
+
+    @classmethod
+    def of(cls, e: msgspec.ValidationError) -> FieldError:
+        """Reads the field and the problem out of msgspec's message ("… - at `$.tempat`"): msgspec keeps
+        them in no attribute, and its wording is stable across its versions."""
+        text = str(e)
+        path = re.search(r"at `\$\.(\w+)", text) or re.search(r"unknown field `([^`]+)`", text)
+        if "unknown field" in text:
+            problem = "unknown"
+        elif "length >=" in text or "got `null`" in text:
+            problem = "required"
+        elif "length <=" in text:
+            problem = "too_long"
+        elif re.search(r"Expected `(int|float)[^`]*` [<>]=", text):
+            problem = "range"
+        else:
+            problem = "type"
+        return cls(text, path.group(1) if path else None, problem if path else None)
 
 
 def _time_fields(fields: type[Fields]) -> frozenset[str]:
@@ -221,12 +247,13 @@ def parse_changes(table: str, changes: dict[str, Any]) -> dict[str, Any]:
     try:
         parsed = msgspec.convert(changes, spec.fields)
     except msgspec.ValidationError as e:
-        raise FieldError(str(e)) from None
+        raise FieldError.of(e) from None
     values = to_wire(table, msgspec.structs.asdict(parsed))
     # PostgreSQL text cannot hold U+0000 (SQLite can): refused on both, so one mutation is refused alike
     # everywhere instead of failing the whole push on PostgreSQL.
     if _holds_nul(values):
-        raise FieldError("text may not contain the NUL character (U+0000)")
+        raise FieldError("text may not contain the NUL character (U+0000)",
+                         next(k for k, v in values.items() if _holds_nul(v)), "type")
     return values
 
 

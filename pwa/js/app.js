@@ -45,6 +45,7 @@ const ROUTES = {
   cari: lazy('records', 'searchScreen'),
   musyawarah: lazy('musyawarah', 'musyawarahScreen'),
   konflik: lazy('conflicts', 'conflictsScreen'),
+  perlu: lazy('attention', 'attentionScreen'),
   pengaturan: lazy('settings', 'settingsScreen'),
 };
 
@@ -68,8 +69,18 @@ async function render() {
   }
   if (ticket !== rendering) return; // a newer navigation won
   replace(main(), container);
+  markRefusedField(container);
   main().dataset.route = location.hash || '#/'; // drawn: tests and the a11y tree can rely on it
   updateStatus();
+}
+
+// A refused record's form shows the reason next to the field to blame (reviewBox names it), where
+// she fixes it.
+function markRefusedField(container) {
+  const box = container.querySelector('[data-refused-field]');
+  const input = box && container.querySelector(`form.record-form [name="${box.dataset.refusedField}"]`);
+  const target = input?.closest('.field, fieldset');
+  if (target) target.append(h('p', { class: 'error field-error refused-field' }, box.dataset.refusedText));
 }
 
 async function onHashChange() {
@@ -84,27 +95,35 @@ async function onHashChange() {
   render();
 }
 
-// ---- status bar: online/offline, unsent count, last sync, plain-words error ---------------------
+// ---- status bar: online/offline, unsent count, what needs her, last sync, progress, error ---------
 
 async function updateStatus() {
   if (!db) return; // drawn again once the core has loaded
   const online = navigator.onLine;
-  const [pending, photos, meta] = await Promise.all([
-    db.countOutbox(), db.pendingAttachments(), db.getMetas(['last_sync']),
-  ]);
+  const [state, meta] = await Promise.all([db.outboxState(), db.getMetas(['last_sync'])]);
+  const pending = state.total; // every unsent mutation, refused and held ones included
+  const { refused, held } = state.counts;
   const bar = document.getElementById('status');
   bar.classList.toggle('offline', !online);
   bar.classList.toggle('busy', sync.status.running);
   bar.dataset.syncs = String(sync.status.finished || 0); // finished syncs, for whoever waits on one
+  // "All sent" only when nothing at all is left on the phone: never while something is refused or held.
+  bar.dataset.allSent = String(!pending && !state.photos && !refused && !held);
   replace(bar.querySelector('[data-net]'), online ? t('status.online') : t('status.offline'));
   const unsent = bar.querySelector('[data-unsent]');
   unsent.dataset.count = String(pending);
-  replace(unsent, t('status.unsent', { n: pending }), photos.length ? ` · ${t('status.photos', { n: photos.length })}` : '');
+  replace(unsent, t('status.unsent', { n: pending }), state.photos ? ` · ${t('status.photos', { n: state.photos })}` : '');
+  const attention = bar.querySelector('[data-attention]');
+  attention.dataset.refused = String(refused);
+  attention.dataset.held = String(held);
+  attention.hidden = !refused && !held;
+  replace(attention, [refused && t('status.refused', { n: refused }), held && t('status.held', { n: held })]
+    .filter(Boolean).join(' · '));
   replace(bar.querySelector('[data-last]'), t('status.last', { when: formatTime(sync.status.lastSync || meta.last_sync) }));
   const err = bar.querySelector('[data-error]');
   // No answer while the phone has a connection: the server (or the mobile data) is down, not the signal.
   const code = sync.status.error === 'offline' && online ? 'unreachable' : sync.status.error;
-  let message = sync.status.running ? t('status.running') : code ? t(`sync.error.${code}`) : '';
+  let message = sync.status.running ? progressText(sync.status.progress) : code ? t(`sync.error.${code}`) : '';
   if (message === `sync.error.${code}`) message = t('sync.error.unknown', { code });
   const retryAt = !sync.status.running && code ? sync.status.nextRetryAt : null;
   bar.dataset.retryAt = retryAt ? String(retryAt) : ''; // when the next automatic try is due
@@ -114,11 +133,21 @@ async function updateStatus() {
   bar.querySelector('[data-sync]').disabled = sync.status.running || !app.user;
 }
 
+// How far a running sync has come, once it knows (a first sync of a large desa takes minutes).
+function progressText(p) {
+  if (p?.phase === 'push') return t('progress.push', p);
+  if (p?.phase === 'photos') return t('progress.photos', p);
+  if (p?.phase === 'pull') return p.of ? t('progress.pull', p) : t('progress.pull_unknown', p);
+  return t('status.running');
+}
+
 function statusBar() {
   return h('div', {},
     h('div', { class: 'status-line' },
       h('span', { class: 'net', 'data-net': '', 'data-testid': 'net' }),
       h('span', { 'data-unsent': '', 'data-testid': 'unsent' }),
+      // One tap to the list of what the server refused and what waits for it.
+      h('a', { class: 'needs', href: '#/perlu', 'data-attention': '', 'data-testid': 'attention', hidden: true }),
       h('span', { class: 'last', 'data-last': '', 'data-testid': 'last-sync' }),
       h('button', { type: 'button', class: 'sync', 'data-sync': '', 'data-testid': 'sync-button', disabled: true, onclick: () => {
         sync.resetBackoff();
@@ -218,7 +247,7 @@ async function home(el) {
   const all = [...pengkajian, ...musyawarah, ...usulan];
   const fix = all.filter((r) => r.row.review_state === 'perlu_perbaikan').length;
   const open = conflicts.filter((c) => !c.row.resolved_at).length;
-  const rejected = all.filter((r) => r.rejected).length;
+  const { refused, held } = (await db.outboxState()).counts; // lines and photos included
   const card = (route, count, text) => h('a', { class: 'tile', href: `#/${route}` }, h('strong', {}, String(count)), h('span', {}, text));
   replace(el,
     h('h1', {}, t('home.desa', { desa: desaName })),
@@ -232,7 +261,10 @@ async function home(el) {
     h('ul', { class: 'attention' },
       h('li', {}, h('a', { href: '#/cari?state=perlu_perbaikan', 'data-testid': 'attention-fix' }, t('home.fix', { n: fix }))),
       h('li', {}, h('a', { href: '#/konflik', 'data-testid': 'attention-conflicts' }, t('home.conflicts', { n: open }))),
-      rejected ? h('li', {}, h('a', { href: '#/cari?state=rejected' }, t('home.rejected', { n: rejected }))) : null),
+      refused ? h('li', {}, h('a', { href: '#/perlu', class: 'warn', 'data-testid': 'attention-refused' },
+        t('home.rejected', { n: refused }))) : null,
+      held ? h('li', {}, h('a', { href: '#/perlu', class: 'warn', 'data-testid': 'attention-held' },
+        t('home.held', { n: held }))) : null),
     h('p', { class: 'muted', 'data-testid': 'storage' }, persisted ? t('storage.granted') : t('storage.not_granted')),
     h('div', { class: 'links' },
       h('a', { class: 'button', href: '#/cari' }, t('nav.cari')),

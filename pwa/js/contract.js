@@ -113,14 +113,14 @@ export const TABLES = {
     },
   },
   "kehadiran": {
-    required: ["jenis_kelamin", "musyawarah_id", "nama"],
+    required: ["jenis_kelamin", "musyawarah_id"],
     appendOnly: false,
     adminOnly: false,
     references: {"musyawarah_id": "musyawarah", "dusun_id": "dusun"},
     fields: {
       "desa_code": {"type": "text", "pattern": "^(?:[0-9]{2}\\.[0-9]{2}\\.[0-9]{2}\\.[0-9]{4})$(?!\\n)", "nullable": false},
       "musyawarah_id": {"type": "uuid", "nullable": false},
-      "nama": {"type": "text", "minLength": 1, "maxLength": 120, "nullable": false},
+      "nama": {"type": "text", "maxLength": 120, "nullable": false},
       "jenis_kelamin": {"type": "enum", "vocabulary": "JenisKelamin", "values": ["L", "P"], "nullable": false},
       "unsur": {"type": "enum", "vocabulary": "Unsur", "values": ["pemerintah desa", "BPD", "tokoh adat", "tokoh agama", "tokoh masyarakat", "tokoh pendidik", "kelompok tani", "nelayan", "perajin", "perempuan", "pemerhati & perlindungan anak", "masyarakat miskin", "KPM", "lainnya"], "nullable": false},
       "dusun_id": {"type": "uuid", "nullable": true},

@@ -22,6 +22,12 @@ export const SCORE_MAX = 5; // the common 1–5 scale the form offers; the serve
 // The tables this app writes (the kecamatan keeps dusun and kader: the phone only reads those).
 export const TABLES = Object.fromEntries(Object.entries(CONTRACT).filter(([, spec]) => !spec.adminOnly));
 
+// Fields naming another record, and its table (the contract's `references`, sync/records.py): the
+// server refuses a mutation naming a record it does not have, so the phone holds one until that record
+// is taken (db.js planOutbox). A komentar names its record by record_table (null here) and record_id.
+export const REFERENCES = Object.fromEntries(Object.entries(TABLES).map(([name, spec]) =>
+  [name, { ...spec.references, ...(name === 'komentar' ? { record_id: null } : {}) }]));
+
 // Tables a cadre's phone only reads (kept by the kecamatan), and the server's conflict records.
 export const READ_ONLY_TABLES = ['dusun', 'kader', 'conflicts'];
 export const REVIEWED_TABLES = ['pengkajian', 'musyawarah', 'usulan'];

@@ -58,7 +58,10 @@ export async function api(path, { method = 'GET', body, token, blob } = {}) {
 // ---- status everyone can watch --------------------------------------------------------------------
 
 export const syncEvents = new EventTarget(); // 'status' whenever `status` changes
-export const status = { running: false, error: null, detail: null, rejected: [] };
+// `progress` while a sync runs: {phase: 'push', n, m} changes answered of those that could go,
+// {phase: 'photos', n, m, kb} the photo being sent, {phase: 'pull', k, of} the page being received of
+// about how many (of: null until the server has estimated). `refused`: what the last push refused.
+export const status = { running: false, error: null, detail: null, progress: null, refused: [] };
 
 function setStatus(patch) {
   Object.assign(status, patch);
@@ -100,14 +103,14 @@ let again = false;
 // Resolves to 'ok', 'busy', 'no_token' or an error code; never rejects.
 export function runSync(reason = 'button') {
   if (current) { again = true; return current; }
-  setStatus({ running: true }); // at once: the button press shows, even before the lock is held
+  setStatus({ running: true, progress: null }); // at once: the button press shows, even before the lock is held
   const work = () => doSync(reason);
   current = (navigator.locks
     ? navigator.locks.request('kader-sync', { ifAvailable: true }, (lock) => (lock ? work() : 'busy'))
     : work()
   ).then((result) => {
     current = null;
-    setStatus({ running: false, finished: (status.finished || 0) + 1 });
+    setStatus({ running: false, progress: null, finished: (status.finished || 0) + 1 });
     if (again) {
       again = false;
       if (result === 'ok') runSync('again');
@@ -115,7 +118,8 @@ export function runSync(reason = 'button') {
     return result;
   }, (e) => {
     current = null;
-    setStatus({ running: false, finished: (status.finished || 0) + 1, error: 'unexpected', detail: String(e) });
+    setStatus({ running: false, progress: null, finished: (status.finished || 0) + 1, error: 'unexpected',
+      detail: String(e) });
     return 'unexpected';
   });
   return current;
@@ -125,14 +129,13 @@ async function doSync() {
   const { token } = await db.getMetas(['token']);
   if (!token) return 'no_token';
   try {
-    const rejected = await pushAll(token);
+    const refused = await pushAll(token);
     await uploadPhotos(token);
     await pullAll(token);
     const now = Date.now();
     await db.setMeta('last_sync', now);
     resetBackoff();
-    setStatus({ running: false, error: null, detail: null, lastSync: now, nextRetryAt: null,
-      rejected: rejected.length ? rejected : status.rejected });
+    setStatus({ running: false, error: null, detail: null, lastSync: now, nextRetryAt: null, refused });
     return 'ok';
   } catch (e) {
     const code = e instanceof ApiError ? e.code : 'unexpected';
@@ -165,13 +168,18 @@ async function adoptDatabase(id) {
 }
 
 // Push, step by step: a batch holds at most one mutation per record, so edits queued behind one
-// another go in later rounds, each on the version the previous answer gave.
+// another go in later rounds, each on the version the previous answer gave; so do the lines and usulan
+// of a meeting made on the phone, once the meeting is taken. Refused records and what waits for them
+// stay in the outbox (db.planOutbox). Returns what was refused.
 async function pushAll(token) {
-  const rejected = [];
+  const refused = [];
   let size = MAX_MUTATIONS_PER_PUSH;
+  const progress = { phase: 'push', n: 0, m: (await db.outboxState()).counts.sendable };
   for (let round = 0; round < 100; round++) {
     const batch = await db.nextBatch(size);
     if (!batch.length) break;
+    progress.m = Math.max(progress.m, progress.n + batch.length);
+    setStatus({ progress: { ...progress } });
     let answer;
     try {
       answer = await pushBatch(token, batch);
@@ -183,16 +191,21 @@ async function pushAll(token) {
       size = Math.max(1, Math.floor(batch.length / 2));
       continue;
     }
-    rejected.push(...await db.applyResults(batch, answer.results, answer.database_id));
+    refused.push(...await db.applyResults(batch, answer.results, answer.database_id));
+    progress.n += batch.length;
+    setStatus({ progress: { ...progress } });
     await adoptDatabase(answer.database_id); // after a restore the next rounds send the sent ones again
   }
-  return rejected;
+  return refused;
 }
 
 // Photos go after their records (records may arrive first) and one at a time; the server is asked
 // first, so a resumed sync never sends a photo twice. A photo the server refuses does not stop sync.
+// One whose record is refused or held waits with it (db.uploadableAttachments).
 async function uploadPhotos(token) {
-  for (const photo of await db.pendingAttachments()) {
+  const photos = await db.uploadableAttachments();
+  for (const [i, photo] of photos.entries()) {
+    setStatus({ progress: { phase: 'photos', n: i + 1, m: photos.length, kb: Math.max(1, Math.round(photo.size / 1024)) } });
     const path = `/api/attachments/${photo.sha256}`;
     try {
       await api(path, { method: 'HEAD', token });
@@ -229,12 +242,21 @@ export async function downloadAttachment(sha256) {
   return photo;
 }
 
+// Pulls page after page. The first page of a sync asks the server to estimate what follows (it answers
+// only when more follows), so a long first sync can say "page k of about K".
 async function pullAll(token) {
   let cursor = await db.getMeta('cursor');
   let resynced = false;
+  let pageNo = 0;
+  let about = null;
   for (;;) {
     const query = new URLSearchParams({ limit: String(PULL_LIMIT), protocol_version: String(PROTOCOL_VERSION) });
     if (cursor) query.set('cursor', cursor);
+    if (pageNo === 0 || !cursor) query.set('estimate', 'true');
+    // Once a sync, the phone names itself: the office sees when each phone last received (last_pull_at).
+    if (pageNo === 0) query.set('client_id', await db.clientId());
+    pageNo += 1;
+    setStatus({ progress: { phase: 'pull', k: pageNo, of: about && Math.max(about, pageNo) } });
     let page;
     try {
       page = await api(`/api/sync/pull?${query}`, { token });
@@ -267,6 +289,7 @@ async function pullAll(token) {
     await db.applyPage(page.changes, page.next_cursor, page.reference, page.database_id);
     cursor = page.next_cursor;
     if (!page.has_more) return;
+    if (typeof page.remaining === 'number') about = pageNo + Math.ceil(page.remaining / PULL_LIMIT);
   }
 }
 

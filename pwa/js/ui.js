@@ -49,11 +49,19 @@ export const input = (name, value, attrs = {}) =>
 
 export const textarea = (name, value, attrs = {}) => h('textarea', { name, rows: 3, ...attrs }, value ?? '');
 
-// options: [[value, text], …]; `empty` adds a first "— pilih —" choice with value ''.
+// options: [[value, text], …]; `empty` adds a first "— pilih —" choice with value '' (a text given
+// instead names that choice: a filter's "Semua dusun" says what the select filters).
 export function select(name, options, value, { empty = true, ...attrs } = {}) {
   return h('select', { name, ...attrs },
-    empty && h('option', { value: '' }, t('form.choose')),
+    empty && h('option', { value: '' }, typeof empty === 'string' ? empty : t('form.choose')),
     options.map(([v, text]) => h('option', { value: v, selected: String(v) === String(value ?? '') }, text)));
+}
+
+// A big button that opens the camera or the file picker: a label around a hidden file input, instead
+// of the browser's own control and its English "Choose File / No file chosen".
+export function fileButton(text, attrs, cls = '') {
+  return h('label', { class: `button ${cls}` }, h('span', {}, text),
+    h('input', { type: 'file', class: 'visually-hidden', ...attrs }));
 }
 
 // A row of big buttons acting as radio choices (one-handed, no tiny dropdown).

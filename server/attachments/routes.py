@@ -5,8 +5,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import msgspec
 from litestar import Response, get, head, put
 from litestar.datastructures import State
+from litestar.openapi import ResponseSpec
 from litestar.params import FromPath
 from litestar.response import File
 
@@ -14,10 +16,19 @@ from server.attachments import store
 from server.errors import KaderError
 from server.http import Caller
 from server.models.enums import Role
-from server.openapi_bodies import binary_body
+from server.openapi_bodies import binary_body, binary_response, described
+from server.openapi_problems import problems
 
-# The upload's bytes are read by hand (checked against the hash in the address); /schema says what they are.
-PhotoUpload = binary_body(sorted(store.IMAGE_TYPES), "The photo's bytes; their SHA-256 is the address.")
+# The upload's bytes are read by hand (checked against the hash in the address) and a download's media type
+# is read from its first bytes; /schema says what they can be.
+PhotoUpload = described(binary_body(sorted(store.IMAGE_TYPES), "The photo's bytes; their SHA-256 is the address."))
+PhotoDownload = described(answers={200: binary_response(
+    [*sorted(store.IMAGE_TYPES), "application/octet-stream"], "The photo's bytes, as uploaded.")})
+
+
+class StoredAttachment(msgspec.Struct):
+    sha256: str
+    size: int
 
 
 def _check_name(sha256: str) -> None:
@@ -35,8 +46,10 @@ def _found(request: Caller, state: State, sha256: str) -> Path:
 
 @put("/attachments/{sha256:str}", operation_id="putAttachment", status_code=200, tags=["attachments"],
      operation_class=PhotoUpload,
+     responses={201: ResponseSpec(StoredAttachment, description="Stored now (200: the server had it already)",
+                                  generate_examples=False), **problems(403, 415)},
      summary="Upload a photo named by the SHA-256 of its bytes (a cadre, into her desa)")
-async def put_attachment(request: Caller, state: State, sha256: FromPath[str]) -> Response[dict[str, object]]:
+async def put_attachment(request: Caller, state: State, sha256: FromPath[str]) -> Response[StoredAttachment]:
     _check_name(sha256)
     if request.user.role != Role.kader:
         raise KaderError("forbidden", "Only a cadre's phone uploads attachments, into her own desa.")
@@ -49,16 +62,17 @@ async def put_attachment(request: Caller, state: State, sha256: FromPath[str]) -
     if store.digest(body) != sha256:
         raise KaderError("invalid_fields", "The bytes do not match the SHA-256 in the address (a broken upload?).")
     created = store.write(state.settings.data_dir, request.user.scope, sha256, body)
-    return Response({"sha256": sha256, "size": len(body)}, status_code=201 if created else 200)
+    return Response(StoredAttachment(sha256, len(body)), status_code=201 if created else 200)
 
 
-@head("/attachments/{sha256:str}", operation_id="hasAttachment", tags=["attachments"],
+@head("/attachments/{sha256:str}", operation_id="hasAttachment", tags=["attachments"], responses=problems(404),
       summary="Whether the server holds this attachment (200) or not (404)")
 async def has_attachment(request: Caller, state: State, sha256: FromPath[str]) -> None:
     _found(request, state, sha256)
 
 
 @get("/attachments/{sha256:str}", operation_id="getAttachment", tags=["attachments"],
+     operation_class=PhotoDownload, responses=problems(404),
      summary="Download an attachment within the caller's scope")
 async def get_attachment(request: Caller, state: State, sha256: FromPath[str]) -> File:
     path = _found(request, state, sha256)

@@ -12,6 +12,7 @@ from litestar.params import JSONBody
 from server.auth import service
 from server.http import DB, Caller
 from server.models import User
+from server.openapi_problems import problems
 
 
 class LoginRequest(msgspec.Struct, forbid_unknown_fields=True):
@@ -24,7 +25,8 @@ class AuthController(Controller):
     path = "/auth"
     tags = ["auth"]
 
-    @post("/login", operation_id="login", status_code=200, summary="Log in and receive a long-lived device token")
+    @post("/login", operation_id="login", status_code=200, summary="Log in and receive a long-lived device token",
+          responses=problems(401))
     async def login(self, data: JSONBody[LoginRequest], db: DB, state: State) -> service.LoginResult:
         return await service.login(db, state.settings, data.username, data.password, data.device_name,
                                    state.database.read_sessions)

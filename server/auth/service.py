@@ -4,17 +4,19 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import hashlib
 import weakref
 
 import msgspec
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from server.auth.passwords import hash_password, new_token, token_hash, verify_password
 from server.auth.principal import Principal
 from server.db.types import utcnow
 from server.errors import KaderError
-from server.models import Device, User, Wilayah
+from server.models import Device, LoginFailure, User, Wilayah
 from server.models.enums import Role
 from server.settings import Settings
 
@@ -48,12 +50,16 @@ async def login(db: AsyncSession, settings: Settings, username: str, password: s
                 reader: async_sessionmaker[AsyncSession]) -> LoginResult:
     """Check the password in a read-only session first, then write the device in ``db``: on SQLite the
     write transaction holds the one write lock, and argon2 is deliberately slow."""
+    name_hash = hashlib.sha256(username.strip().encode()).hexdigest()
     async with reader() as r:
         found = (await r.execute(select(User.id, User.password, User.locked_until)
                                  .where(User.username == username.strip()))).first()
+        # A name no account has is locked by the same rule (LoginFailure): the lock tells nothing.
+        locked_until = found.locked_until if found is not None else await r.scalar(
+            select(LoginFailure.locked_until).where(LoginFailure.username_hash == name_hash))
     now = utcnow()
-    if found is not None and found.locked_until is not None and found.locked_until > now:
-        wait = int((found.locked_until - now).total_seconds()) + 1
+    if locked_until is not None and locked_until > now:
+        wait = int((locked_until - now).total_seconds()) + 1
         raise KaderError("too_many_attempts", f"Terlalu banyak percobaan gagal. Coba lagi dalam {wait} detik.",
                          headers={"Retry-After": str(wait)})
     # In a thread, so the worker's event loop keeps serving others meanwhile; one at a time per worker,
@@ -65,6 +71,8 @@ async def login(db: AsyncSession, settings: Settings, username: str, password: s
     if not valid or user is None or not user.active:
         if user is not None:
             await _count_failure(db, settings, user.id, now)
+        elif found is None:
+            await _count_unknown_failure(db, settings, name_hash, now)
         raise KaderError("auth_invalid_credentials", "Nama pengguna atau kata sandi salah.")
     token = new_token()
     device = Device(user_id=user.id, name=device_name.strip() or "perangkat", token_hash=token_hash(token),
@@ -88,11 +96,35 @@ async def _count_failure(db: AsyncSession, settings: Settings, user_id: int, now
         .returning(User.failed_logins)
     )
     assert failures is not None
-    over = failures - settings.login_max_failures
-    if over >= 0:
-        seconds = min(30 * 2**over, settings.login_lock_seconds_max)
-        until = now + dt.timedelta(seconds=seconds)
+    until = _lock_until(settings, failures, now)
+    if until is not None:
         await db.execute(update(User).where(User.id == user_id).values(locked_until=until))
+    await db.commit()
+
+
+def _lock_until(settings: Settings, failures: int, now: dt.datetime) -> dt.datetime | None:
+    """After too many failures: locked for 30 s, doubling with each further one, capped."""
+    over = failures - settings.login_max_failures
+    if over < 0:
+        return None
+    return now + dt.timedelta(seconds=min(30 * 2**over, settings.login_lock_seconds_max))
+
+
+async def _count_unknown_failure(db: AsyncSession, settings: Settings, name_hash: str, now: dt.datetime) -> None:
+    """``_count_failure`` for a username no account has (LoginFailure). Names idle for a day are
+    forgotten, so that guessing names cannot fill the table."""
+    insert = postgresql.insert if db.bind.dialect.name == "postgresql" else sqlite.insert
+    stmt = insert(LoginFailure).values(username_hash=name_hash, failed_logins=1, last_failure_at=now)
+    failures = await db.scalar(stmt.on_conflict_do_update(
+        index_elements=["username_hash"],
+        set_={"failed_logins": LoginFailure.failed_logins + 1, "last_failure_at": now},
+    ).returning(LoginFailure.failed_logins))
+    assert failures is not None
+    until = _lock_until(settings, failures, now)
+    if until is not None:
+        await db.execute(update(LoginFailure).where(LoginFailure.username_hash == name_hash)
+                         .values(locked_until=until))
+    await db.execute(delete(LoginFailure).where(LoginFailure.last_failure_at < now - dt.timedelta(days=1)))
     await db.commit()
 
 

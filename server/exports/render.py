@@ -11,8 +11,9 @@ offices use:
 * Whole numbers (rupiah, people) without thousands separators, so Excel reads them as numbers;
   fractions with a decimal comma (``2,5``), as id-ID Excel expects; dates ISO (``2026-11-25``), which
   Excel recognises as dates in any locale.
-* Text cells a spreadsheet would run as a formula (starting with ``= + - @``, tab or CR) get a leading
-  apostrophe (OWASP "CSV injection"): the text was typed on a phone, the file is opened on the office PC.
+* Text cells a spreadsheet would run as a formula get a leading apostrophe (OWASP "CSV injection",
+  ``neutralise``): the text was typed on a phone, the file is opened on the office PC. piccolo-admin's
+  own "Export CSV" gets the same treatment from the admin gate (admin/gate.py).
 
 XLSX number formats: the format code in the file is locale-neutral (``,`` = thousands, ``.`` =
 decimal) and Excel displays it with the reader's regional separators. ``[$Rp-421] #,##0`` (421 =
@@ -48,7 +49,10 @@ FORMATS: dict[Kind, dict[str, Any]] = {
     "date": {"valign": "top", "num_format": "[$-421]d mmmm yyyy", "align": "left"},
 }
 CSV_DELIMITER = ";"
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+# What a spreadsheet may take as the start of a formula: = + - @, tab, CR, and the full-width forms of
+# the four signs (Excel and LibreOffice read ＝ as = in some locales, e.g. under a Japanese IME).
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\uff1d", "\uff0b", "\uff0d", "\uff20")
+_LEADING_SPACE = " \t\r\n\u00a0\u3000"
 BULAN = ("Januari", "Februari", "Maret", "April", "Mei", "Juni", "Juli", "Agustus", "September", "Oktober",
          "November", "Desember")
 
@@ -108,7 +112,7 @@ def _csv_cell(value: Any, kind: Kind) -> str:
     if value is None:
         return ""
     if isinstance(value, str):
-        return "'" + value if value.startswith(FORMULA_START) else value
+        return neutralise(value)
     if isinstance(value, bool):
         return "ya" if value else "tidak"
     if isinstance(value, int):
@@ -121,6 +125,13 @@ def _csv_cell(value: Any, kind: Kind) -> str:
     if isinstance(value, dt.date):
         return value.isoformat()
     return str(value)
+
+
+def neutralise(text: str) -> str:
+    """``text`` as a CSV cell no spreadsheet runs: one that starts like a formula (``FORMULA_START``),
+    also after leading spaces (some spreadsheets trim them first), gets a leading apostrophe."""
+    return "'" + text if text.lstrip(_LEADING_SPACE).startswith(FORMULA_START) or text.startswith(
+        FORMULA_START) else text
 
 
 # --- XLSX --------------------------------------------------------------------------------------------
@@ -207,7 +218,7 @@ def _zone_name(at: dt.datetime) -> str:
 # --- HTTP --------------------------------------------------------------------------------------------
 
 CONTENT_TYPES = {
-    "csv": "text/csv; charset=utf-8",
+    "csv": "text/csv",  # Litestar adds "; charset=utf-8" to every text/ type itself
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
 }
 

@@ -20,10 +20,15 @@ from server.auth.principal import Principal
 from server.db.session import Database
 from server.exports import dashboard as dashboard_service
 from server.exports import queries, reports
-from server.exports.render import content_disposition
+from server.exports.render import CONTENT_TYPES, content_disposition
 from server.http import Caller
+from server.openapi_bodies import binary_response, described
+from server.openapi_problems import problems
 
 API_PREFIX = "/api/exports"
+
+# The file's media type is chosen by its name at run time; /schema lists the ones it can be.
+ExportFile = described(answers={200: binary_response(sorted(set(CONTENT_TYPES.values())), "The export file.")})
 
 
 async def provide_read_db(state: State) -> AsyncGenerator[AsyncSession, None]:
@@ -71,18 +76,21 @@ class ExportController(Controller):
     tags = ["exports"]
     dependencies = {"rdb": Provide(provide_read_db)}
 
-    @get("/", operation_id="listExports", summary="The exports of every desa in the admin's scope, as links")
+    @get("/", operation_id="listExports", summary="The exports of every desa in the admin's scope, as links",
+         responses=problems(403))
     async def list_exports(self, request: Caller, rdb: ReadDB) -> ExportIndex:
         return await export_index(rdb, request.user)
 
     @get("/{desa_code:str}/{berkas:str}", operation_id="getExport",
-         summary="One export of one desa, e.g. daftar-gagasan.xlsx or rekap-musyawarah.csv (admin)")
+         summary="One export of one desa, e.g. daftar-gagasan.xlsx or rekap-musyawarah.csv (admin)",
+         operation_class=ExportFile, responses=problems(403, 404))
     async def get_export(self, request: Caller, rdb: ReadDB, desa_code: FromPath[str],
                          berkas: FromPath[str]) -> Response[bytes]:
         return file_response(await reports.export(rdb, request.user, desa_code, berkas))
 
 
 @get("/dashboard", operation_id="getDashboard", tags=["exports"], dependencies={"rdb": Provide(provide_read_db)},
+     responses=problems(403),
      summary="Per desa of the admin's scope: submissions by review state, open conflicts, cadres not syncing")
 async def get_dashboard(request: Caller, rdb: ReadDB) -> dashboard_service.Dashboard:
     return await dashboard_service.dashboard(rdb, request.user, api_export_url)

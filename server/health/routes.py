@@ -11,6 +11,7 @@ from __future__ import annotations
 import msgspec
 from litestar import Response, get
 from litestar.datastructures import State
+from litestar.openapi import ResponseSpec
 
 from server.db.migrate import current_revision, head_revision
 from server.ratelimit import FailOpenRedisStore
@@ -28,18 +29,23 @@ class Health(msgspec.Struct):
     rate_limit_store: str  # "shared" (Redis answers), "unreachable", or "per-process" (none configured)
 
 
+NOT_READY = ResponseSpec(Health, description="Not ready: `database`, `schema_version` or `rate_limit_store` "
+                        "says what is not", generate_examples=False)
+
+
 @get("/health/live", operation_id="health_live", summary="The process is up", tags=["health"])
 async def live() -> Live:
     return Live("ok")
 
 
 @get("/health/ready", operation_id="health_ready", summary="Ready for traffic: database reachable, schema "
-     "current, rate-limit store up", tags=["health"])
+     "current, rate-limit store up", tags=["health"], responses={503: NOT_READY})
 async def ready(state: State) -> Response[Health]:
     return await _readiness(state)
 
 
-@get("/health", operation_id="health", summary="Same as /health/ready", tags=["health"])
+@get("/health", operation_id="health", summary="Same as /health/ready", tags=["health"],
+     responses={503: NOT_READY})
 async def health(state: State) -> Response[Health]:
     return await _readiness(state)
 

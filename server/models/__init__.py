@@ -1,6 +1,6 @@
 """SQLAlchemy models: the single source of the schema (Alembic migrates it; the admin derives from it)."""
 
-from server.models.accounts import AdminSession, Device, User
+from server.models.accounts import AdminSession, Device, LoginFailure, User
 from server.models.base import Base, SyncedRow
 from server.models.kader import Kader
 from server.models.musyawarah import Kehadiran, Musyawarah
@@ -25,6 +25,7 @@ __all__ = [
     "Dusun",
     "Kader",
     "Kehadiran",
+    "LoginFailure",
     "Komentar",
     "Musyawarah",
     "Pengkajian",

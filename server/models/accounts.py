@@ -39,6 +39,19 @@ class User(Base):
     last_login: Mapped[dt.datetime | None] = mapped_column(default=None)
 
 
+class LoginFailure(Base):
+    """Failed log-ins with a username no account has, counted and locked by the rule of ``users``
+    (server.auth.service): the lock answers alike whether or not the name exists, so it tells nobody
+    which usernames are real. Keyed by a hash, not the name (people type passwords into it too)."""
+
+    __tablename__ = "login_failures"
+
+    username_hash: Mapped[str] = mapped_column(String(64), primary_key=True)  # sha256 hex
+    failed_logins: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until: Mapped[dt.datetime | None] = mapped_column(default=None)
+    last_failure_at: Mapped[dt.datetime] = mapped_column(default=utcnow, index=True)
+
+
 class Device(Base):
     """A phone or browser a user logged in from. Revoking it kills its token."""
 

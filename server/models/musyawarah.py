@@ -39,7 +39,7 @@ class Kehadiran(SyncedRow, Base):
     __tablename__ = "kehadiran"
 
     musyawarah_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("musyawarah.id"), index=True)
-    nama: Mapped[str] = mapped_column(String(120))
+    nama: Mapped[str] = mapped_column(String(120), default="")  # "" for a line counted without a name
     jenis_kelamin: Mapped[JenisKelamin] = mapped_column(checked(JenisKelamin, "jenis_kelamin"))
     unsur: Mapped[Unsur] = mapped_column(checked(Unsur, "unsur"), default=Unsur.lainnya)
     dusun_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("dusun.id"), default=None)

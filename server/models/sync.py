@@ -57,13 +57,17 @@ class SyncClient(Base):
 class ProcessedMutation(Base):
     """Every mutation the server has answered, with its answer: a retry gets the same answer, no new write.
 
-    Stored in the same transaction as the change it made, so either both exist or neither.
+    Stored in the same transaction as the change it made, so either both exist or neither. Keyed by
+    mutation id *and* client: mutation ids are made by the phones, so another account may send one
+    already taken, and must never be given the answer made for someone else (sync/engine/push.py, step 3).
     """
 
     __tablename__ = "processed_mutations"
+    # Piccolo (the admin's ORM) has no composite keys; the admin never shows this table (admin/tables.py).
+    __table_args__ = {"info": {"piccolo": {"primary_key": "mutation_id"}}}
 
     mutation_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
-    client_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("sync_clients.id"), index=True)
+    client_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("sync_clients.id"), primary_key=True, index=True)
     seq: Mapped[int] = mapped_column(BigInteger)
     result: Mapped[dict[str, Any]] = mapped_column(JSON)
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)

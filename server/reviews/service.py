@@ -6,6 +6,7 @@ next pull; the note is also kept as a comment, so the trail of notes survives la
 
 from __future__ import annotations
 
+import re
 import uuid
 
 import msgspec
@@ -21,12 +22,28 @@ from sync.vocabulary import ReviewState
 
 REVIEWABLE = ("pengkajian", "musyawarah", "usulan")
 NOTE_REQUIRED = (ReviewState.perlu_perbaikan, ReviewState.ditolak)
+_REVIEW_COMMENT = re.compile(r"\[(" + "|".join(s.value for s in ReviewState) + r")\] (.*)", re.S)
+
+
+def review_comment(state: ReviewState, note: str) -> str:
+    """The comment that keeps a review's note in the record's trail. The state goes in as its code, so
+    each reader (the phone in either language, the office) shows it in its own words."""
+    return f"[{state.value}] {note}"
+
+
+def split_review_comment(isi: str) -> tuple[str | None, str]:
+    """(state, note) of a comment written by ``review_comment``; (None, isi) for any other comment."""
+    m = _REVIEW_COMMENT.fullmatch(isi)
+    return (m.group(1), m.group(2)) if m else (None, isi)
 
 
 class Reviewed(msgspec.Struct):
     record_id: uuid.UUID
     version: int
     review_state: ReviewState
+
+
+MAX_NOTE = 5_000
 
 
 async def set_review(db: AsyncSession, who: Principal, table: str, ids: list[uuid.UUID], state: ReviewState,
@@ -39,6 +56,12 @@ async def set_review(db: AsyncSession, who: Principal, table: str, ids: list[uui
         raise KaderError("invalid_fields", "draf is a state on the phone only.")
     if state in NOTE_REQUIRED and not note.strip():
         raise KaderError("missing_fields", f"A note for the cadre is required with {state.value}.")
+    # Here, not only in /api/review's schema: the office's forms and admin edits come through this too.
+    if len(note) > MAX_NOTE:
+        limit = f"{MAX_NOTE:,}".replace(",", ".")  # 5.000, as Indonesian writes it
+        raise KaderError("invalid_fields", f"Catatan tinjauan paling panjang {limit} karakter.")
+    if "\x00" in note:
+        raise KaderError("invalid_fields", "Catatan tinjauan tidak boleh memuat karakter NUL (U+0000).")
     model = MODELS[table]
     writer = Writer(db, Actor(user_id=who.user_id, role=who.role, scope=who.scope, via="admin"))
     rows = {r.id: r for r in await db.scalars(select(model).where(model.id.in_(ids)).with_for_update())}
@@ -52,7 +75,7 @@ async def set_review(db: AsyncSession, who: Principal, table: str, ids: list[uui
         await writer.update(row, {"review_state": state, "review_note": note.strip(), "reviewed_at": now,
                                   "reviewed_by": who.user_id}, op="review")
         if note.strip():
-            comment = {"record_table": table, "record_id": record_id, "isi": f"[{state.value}] {note.strip()}"}
+            comment = {"record_table": table, "record_id": record_id, "isi": review_comment(state, note.strip())}
             await writer.create(MODELS["komentar"], uuid.uuid4(), row.desa_code, comment)
         out.append(Reviewed(record_id, row.version, row.review_state))
     await writer.finish()

@@ -22,6 +22,7 @@ from sync.protocol import (
     PushRequest,
     PushResponse,
     ResolveRequest,
+    push_decoder,
 )
 
 
@@ -38,6 +39,8 @@ def decode_push(body: bytes) -> PushRequest:
     rather than a validation error about fields it does not know."""
     try:
         version = msgspec.json.decode(body, type=_VersionProbe).protocol_version
+    except msgspec.ValidationError as e:  # JSON, but not an object with a whole-number protocol_version
+        raise KaderError("validation_failed", f"The push is invalid: {e}.") from None
     except msgspec.DecodeError as e:
         raise KaderError("bad_request", f"The body is not a JSON object: {e}.") from None
     except (UnicodeDecodeError, RecursionError) as e:  # msgspec raises these, not DecodeError
@@ -47,7 +50,7 @@ def decode_push(body: bytes) -> PushRequest:
                          f"this server accepts {', '.join(map(str, SUPPORTED_PROTOCOLS))}.",
                          headers={"X-Kader-Protocols": ",".join(map(str, SUPPORTED_PROTOCOLS))})
     try:
-        return msgspec.json.decode(body, type=PushRequest)
+        return push_decoder.decode(body)
     except msgspec.ValidationError as e:
         raise KaderError("validation_failed", f"The push is invalid: {e}.") from None
     except msgspec.DecodeError as e:
@@ -72,14 +75,14 @@ async def push(db: AsyncSession, who: Principal, body: bytes) -> PushResponse:
 
 
 async def pull(db: AsyncSession, who: Principal, cursor: str | None, limit: int,
-               protocol_version: int, client_id: uuid.UUID | None = None) -> PullResponse:
+               protocol_version: int, client_id: uuid.UUID | None = None, estimate: bool = False) -> PullResponse:
     if protocol_version not in SUPPORTED_PROTOCOLS:
         raise KaderError("update_required", f"Perbarui aplikasi dulu: protocol_version {protocol_version} "
                          "is not accepted.")
     if not 1 <= limit <= MAX_PULL_LIMIT:
         raise KaderError("validation_failed", f"limit must be between 1 and {MAX_PULL_LIMIT}.")
     try:
-        page = await pull_engine.pull(db, actor_for(who), cursor, limit)
+        page = await pull_engine.pull(db, actor_for(who), cursor, limit, estimate)
     except pull_engine.DatabaseReplaced as e:
         raise KaderError("database_replaced", f"Sinkron ulang dari awal: {e}. Push again every mutation "
                          "sent to the old database (same mutation_id and origin), then pull from the start.") from None

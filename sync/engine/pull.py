@@ -6,18 +6,22 @@ import functools
 import uuid
 from typing import NamedTuple
 
-from sqlalchemy import Select, bindparam, literal_column, select, union_all, update
+from sqlalchemy import Select, bindparam, func, literal_column, select, union_all, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.db.types import utcnow
-from server.models import Bidang, SyncClient, SyncMeta, Wilayah
+from server.models import Bidang, Conflict, SyncClient, SyncMeta, Wilayah
 from server.scope import within
 from sync.engine.tables import PULLED, column_names, wire_record
 from sync.engine.timeline import from_meta, read_meta
 from sync.engine.writer import Actor
 from sync.protocol import Change, PullResponse, Reference
+from sync.records import TABLES
+from sync.vocabulary import Role
+
+ADMIN_ONLY = sorted(name for name, spec in TABLES.items() if spec.admin_only)
 
 
 class ResyncRequired(Exception):
@@ -42,11 +46,16 @@ def parse_cursor(cursor: str | None, scope: str, database_id: uuid.UUID | None =
     if not cursor:
         return Cursor(0, 0)
     seq, made_for, made_by, mark = (cursor.split("@") + ["", "", ""])[:4]
-    if not seq.isdigit() or made_for != scope or not (mark == "" or mark.isdigit()):
+    # Change numbers are 64-bit: a longer "number" is no cursor this server made.
+    if not _seq_like(seq) or made_for != scope or not (mark == "" or _seq_like(mark)):
         raise ResyncRequired("this cursor belongs to another region or is not a cursor")
     if made_by and database_id is not None and made_by != str(database_id):
         raise DatabaseReplaced("the server's database was restored from a backup since this cursor was made")
     return Cursor(int(seq), int(mark or 0))
+
+
+def _seq_like(text: str) -> bool:
+    return text.isascii() and text.isdigit() and int(text) < 2**63
 
 
 def make_cursor(seq: int, scope: str, database_id: uuid.UUID | None = None, purge_mark: int = 0) -> str:
@@ -58,9 +67,10 @@ async def purged_through(db: AsyncSession) -> int:
     return int(value) if value else 0
 
 
-async def pull(db: AsyncSession, actor: Actor, cursor: str | None, limit: int) -> PullResponse:
+async def pull(db: AsyncSession, actor: Actor, cursor: str | None, limit: int,
+               estimate: bool = False) -> PullResponse:
     """One page of changes after ``cursor``. Must be the first work of its transaction: it asks for the
-    snapshot that the whole page is read from."""
+    snapshot that the whole page is read from. ``estimate``: say about how many changes follow."""
     # Step 1: one snapshot for every table of the page, or a change committed between two reads could be
     # skipped by the cursor. SQLite's transaction is one snapshot already.
     if db.bind.dialect.name == "postgresql":
@@ -76,7 +86,8 @@ async def pull(db: AsyncSession, actor: Actor, cursor: str | None, limit: int) -
     # Step 2: which changes make the page: the first ``limit`` change numbers above the cursor over every
     # table, in one statement. Each table answers from its (desa_code, change_seq) index, in order,
     # without reading its rows; a pull with nothing new ends here.
-    numbers = (await db.execute(_page_numbers(actor.scope), {"after": after, "n": limit + 1})).all()
+    numbers = (await db.execute(_page_numbers(actor.scope, actor.role == Role.admin),
+                                {"after": after, "n": limit + 1})).all()
     page, has_more = numbers[:limit], len(numbers) > limit
     # Step 3: the page's rows, from each table that has some: exactly those numbered (after, last], read
     # with Core and put in the answer as they are (structs msgspec writes), without ORM objects or dicts;
@@ -100,21 +111,40 @@ async def pull(db: AsyncSession, actor: Actor, cursor: str | None, limit: int) -
     next_seq = page[-1][1] if page else after
     reference = await _reference(db, actor) if after == 0 else None
     next_cursor = make_cursor(next_seq, actor.scope, timeline.database_id, max(purged, made_under))
-    return PullResponse(changes=changes, next_cursor=next_cursor,
-                        has_more=has_more, reference=reference, database_id=timeline.database_id)
+    # Counted only when asked and more follows: a pull that fits one page (most of them) costs nothing more.
+    remaining = await _remaining(db, actor, next_seq) if estimate and has_more else None
+    return PullResponse(changes=changes, next_cursor=next_cursor, has_more=has_more, reference=reference,
+                        database_id=timeline.database_id, remaining=remaining)
+
+
+async def _remaining(db: AsyncSession, actor: Actor, after: int) -> int:
+    """How many rows of the caller's scope changed after ``after``: the changes still to come."""
+    total = 0
+    for model in PULLED.values():
+        total += await db.scalar(select(func.count()).select_from(model)
+                                 .where(model.change_seq > after, within(model.desa_code, actor.scope))) or 0
+    return total
 
 
 _PULLED = list(PULLED.items())
 
 
+def _numbers(model: type, scope: str, admin: bool) -> Select[tuple[int, int]]:
+    t = next(i for i, (_, m) in enumerate(_PULLED) if m is model)
+    query = select(literal_column(str(t)).label("t"), model.change_seq.label("seq")).where(
+        within(model.desa_code, scope), model.change_seq > bindparam("after"))
+    if model is Conflict and not admin:
+        # A cadre is not offered conflicts she may not settle: those of tables the admin keeps.
+        query = query.where(Conflict.table_name.not_in(ADMIN_ONLY))
+    return query
+
+
 @functools.lru_cache(maxsize=4096)
-def _page_numbers(scope: str) -> Select[tuple[int, int]]:
+def _page_numbers(scope: str, admin: bool) -> Select[tuple[int, int]]:
     """(table index, change_seq) of the first ``:n`` changes above ``:after`` in ``scope``, oldest first:
     per table at most ``:n`` from its index, then the first ``:n`` of their union."""
-    parts = [select(literal_column(str(t)).label("t"), model.change_seq.label("seq"))
-             .where(within(model.desa_code, scope), model.change_seq > bindparam("after"))
-             .order_by(model.change_seq).limit(bindparam("n")).subquery()
-             for t, (_, model) in enumerate(_PULLED)]
+    parts = [_numbers(model, scope, admin).order_by(model.change_seq).limit(bindparam("n")).subquery()
+             for model in PULLED.values()]
     union = union_all(*(select(part.c.t, part.c.seq) for part in parts)).subquery()
     return select(union.c.t, union.c.seq).order_by(union.c.seq).limit(bindparam("n"))
 

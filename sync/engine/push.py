@@ -45,8 +45,11 @@ class ClientMismatch(Exception):
 
 
 class Rejected(Exception):
-    def __init__(self, code: str, reason: str) -> None:
-        self.code, self.reason = code, reason
+    """A mutation refused: its ``error_code``, the developers' ``reason``, and the field to blame (with
+    what is wrong with it) when one is."""
+
+    def __init__(self, code: str, reason: str, field: str | None = None, problem: str | None = None) -> None:
+        self.code, self.reason, self.field, self.problem = code, reason, field, problem
 
 
 async def push(db: AsyncSession, actor: Actor, request: PushRequest, device_id: int | None) -> PushResponse:
@@ -55,12 +58,14 @@ async def push(db: AsyncSession, actor: Actor, request: PushRequest, device_id: 
         raise UpdateRequired(request.protocol_version)
     # Step 2: the client, locked so that two pushes of one client run one after the other.
     await _register_client(db, actor, request, device_id)
-    # Step 3: answers already given (a retry after a lost response) are given again, unchanged.
+    # Step 3: answers already given (a retry after a lost response) are given again, unchanged. Only
+    # answers given to this account: a mutation id another account already used is a new mutation.
     ids = [m.mutation_id for m in request.mutations]
     done: dict[uuid.UUID, dict[str, Any]] = {
         mid: result for mid, result in (await db.execute(
             select(ProcessedMutation.mutation_id, ProcessedMutation.result)
-            .where(ProcessedMutation.mutation_id.in_(ids))
+            .join(SyncClient, SyncClient.id == ProcessedMutation.client_id)
+            .where(ProcessedMutation.mutation_id.in_(ids), SyncClient.user_id == actor.user_id)
         )).all()
     } if ids else {}
     # Mutations replayed after a restore name versions of the lost timeline: moved onto this one.
@@ -117,7 +122,7 @@ async def _apply_all(db: AsyncSession, writer: Writer, client_id: uuid.UUID, mut
             except Rejected as r:
                 if writer.mark() != mark:
                     raise _Partial from None
-                result = _rejected(mutation, r.code, r.reason)
+                result = _rejected(mutation, r)
         done[mutation.mutation_id] = msgspec.to_builtins(result)
         answers.append({"mutation_id": mutation.mutation_id, "client_id": client_id, "seq": mutation.seq,
                         "result": done[mutation.mutation_id], "created_at": now})
@@ -152,15 +157,16 @@ async def _apply_isolated(db: AsyncSession, writer: Writer, mutation: Mutation) 
             return await apply_mutation(db, writer, mutation)
     except Rejected as r:
         writer.rollback_to(mark)
-        return _rejected(mutation, r.code, r.reason)
+        return _rejected(mutation, r)
     except IntegrityError as e:
         writer.rollback_to(mark)
-        return _rejected(mutation, "integrity", f"the database refused it: {str(e.orig).splitlines()[0][:200]}")
+        return _rejected(mutation, Rejected("integrity",
+                                            f"the database refused it: {str(e.orig).splitlines()[0][:200]}"))
 
 
-def _rejected(m: Mutation, code: str, reason: str) -> MutationResult:
-    return MutationResult(mutation_id=m.mutation_id, record_id=m.record_id, status="rejected", error_code=code,
-                          reason=reason)
+def _rejected(m: Mutation, r: Rejected) -> MutationResult:
+    return MutationResult(mutation_id=m.mutation_id, record_id=m.record_id, status="rejected", error_code=r.code,
+                          reason=r.reason, field=r.field, problem=r.problem)
 
 
 async def apply_mutation(db: AsyncSession, writer: Writer, m: Mutation,
@@ -168,27 +174,22 @@ async def apply_mutation(db: AsyncSession, writer: Writer, m: Mutation,
     """Step 4a–4e for one mutation. Raises ``Rejected`` before it writes anything. ``reads``: the batch's
     checks read up front (``read_batch``); without, each is asked of the database here."""
     actor = writer.actor
-    spec = TABLES.get(m.table)
-    if spec is None:
-        raise Rejected("unknown_table", f"unknown table {m.table!r}")
-    if spec.admin_only and actor.role != Role.admin:
-        raise Rejected("forbidden", f"{m.table} is kept by the kecamatan admin; cadres cannot change it")
-    try:
-        values = parse_changes(m.table, m.changes)
-    except FieldError as e:
-        raise Rejected("invalid_fields", str(e)) from None
-    model = MODELS[m.table]
+    values = checked_changes(actor, m.table, m.changes)
+    spec, model = TABLES[m.table], MODELS[m.table]
     row = await writer.load(model, m.record_id)
     if row is not None and not actor.covers(row.desa_code):
-        # Another desa's record: refused without saying whether it exists.
-        raise Rejected("out_of_scope", "this record is outside the region of this account")
+        if isinstance(m, Create):  # its id is taken elsewhere: a record cannot be made twice
+            raise Rejected("out_of_scope", "this record is outside the region of this account")
+        row = None  # another desa's record reads as one that does not exist (below: not_found)
     if isinstance(m, Create) and row is None:
         return await _create(db, writer, m, values, reads)
     if row is None:
         raise Rejected("not_found", f"{m.table} {m.record_id} does not exist on the server")
     if "desa_code" in values and values.pop("desa_code") != row.desa_code:
-        raise Rejected("immutable_field", "desa_code cannot change; create the record in the other desa")
+        raise Rejected("immutable_field", "desa_code cannot change; create the record in the other desa", "desa_code")
     if isinstance(m, Delete):
+        if spec.append_only and actor.role != Role.admin:  # only the admin removes a comment (moderation)
+            raise Rejected("append_only", f"{m.table} rows cannot be deleted, only added")
         return await _delete(db, writer, m, row)
     base = 1 if isinstance(m, Create) else m.base_version  # a re-sent create: its base is the first version
     if spec.append_only and values:
@@ -196,22 +197,36 @@ async def apply_mutation(db: AsyncSession, writer: Writer, m: Mutation,
     return await _update(db, writer, m, row, values, base, reads)
 
 
+def checked_changes(actor: Actor, table: str, changes: dict[str, Any]) -> dict[str, Any]:
+    """Step 4a–4b, for every door that writes a synced table (a push, a conflict's resolution): the table
+    exists and the caller's role may write it, and the fields fit it. Returns them as wire values."""
+    spec = TABLES.get(table)
+    if spec is None:
+        raise Rejected("unknown_table", f"unknown table {table!r}")
+    if spec.admin_only and actor.role != Role.admin:
+        raise Rejected("forbidden", f"{table} is kept by the kecamatan admin; cadres cannot change it")
+    try:
+        return parse_changes(table, changes)
+    except FieldError as e:
+        raise Rejected("invalid_fields", str(e), e.field, e.problem) from None
+
+
 async def _create(db: AsyncSession, writer: Writer, m: Create, values: dict[str, Any],
                   reads: BatchReads | None = None) -> MutationResult:
     actor = writer.actor
     desa_code = values.pop("desa_code", None) or (actor.scope if actor.role == Role.kader else None)
     if desa_code is None:
-        raise Rejected("missing_fields", "desa_code is required when an admin creates a record")
+        raise Rejected("missing_fields", "desa_code is required when an admin creates a record", "desa_code")
     if not actor.covers(desa_code):
         raise Rejected("out_of_scope", f"desa {desa_code} is outside the region of this account")
     level = (await reads.desa_level(db, desa_code) if reads is not None
              else await db.scalar(select(Wilayah.level).where(Wilayah.code == desa_code)))
     if level != 4:
-        raise Rejected("invalid_reference", f"desa {desa_code} is not a known desa")
+        raise Rejected("invalid_reference", f"desa {desa_code} is not a known desa", "desa_code")
     missing = sorted(TABLES[m.table].required - values.keys())
     if missing:
-        raise Rejected("missing_fields", f"required on create: {', '.join(missing)}")
-    await _check_references(db, m.table, desa_code, values, reads)
+        raise Rejected("missing_fields", f"required on create: {', '.join(missing)}", missing[0])
+    await check_references(db, m.table, desa_code, values, reads)
     row = await writer.create(MODELS[m.table], m.record_id, desa_code, typed(m.table, values),
                               mutation_id=m.mutation_id)
     return MutationResult(mutation_id=m.mutation_id, record_id=m.record_id, status="applied", version=row.version)
@@ -221,7 +236,7 @@ async def _update(db: AsyncSession, writer: Writer, m: Update | Create, row: Any
                   base: int, reads: BatchReads | None = None) -> MutationResult:
     if base > row.version:
         raise Rejected("bad_base_version", f"base_version {base} is newer than the server's version {row.version}")
-    await _check_references(db, m.table, row.desa_code, values, reads)
+    await check_references(db, m.table, row.desa_code, values, reads)
     if row.deleted_at is not None:
         # Edit versus delete: the edit is kept as a conflict, the record stays deleted until a person decides.
         fields = {k: {"base": None, "mine": v, "theirs": None} for k, v in values.items()}
@@ -300,7 +315,7 @@ async def _conflict(db: AsyncSession, writer: Writer, m: Mutation, row: Any, kin
                           conflict_fields=sorted(fields), conflict_id=conflict.id)
 
 
-async def _check_references(db: AsyncSession, table: str, desa_code: str, values: dict[str, Any],
+async def check_references(db: AsyncSession, table: str, desa_code: str, values: dict[str, Any],
                             reads: BatchReads | None = None) -> None:
     """A referenced record must exist and belong to the same desa (never another desa's)."""
     for name, target in TABLES[table].references:
@@ -311,13 +326,14 @@ async def _check_references(db: AsyncSession, table: str, desa_code: str, values
         found = (await reads.owner(db, target, uuid.UUID(str(ref))) if reads is not None
                  else await db.scalar(select(model.desa_code).where(model.id == uuid.UUID(str(ref)))))
         if found != desa_code:
-            raise Rejected("invalid_reference", f"{name}: {target} {ref} does not exist in desa {desa_code}")
+            raise Rejected("invalid_reference", f"{name}: {target} {ref} does not exist in desa {desa_code}", name)
     if table == "komentar" and "record_table" in values:
         target = values["record_table"]
         if target not in MODELS or target == "komentar":
-            raise Rejected("invalid_fields", f"record_table: cannot comment on {target!r}")
+            raise Rejected("invalid_fields", f"record_table: cannot comment on {target!r}", "record_table", "type")
         model, record_id = MODELS[target], uuid.UUID(str(values["record_id"]))
         found = (await reads.owner(db, target, record_id) if reads is not None
                  else await db.scalar(select(model.desa_code).where(model.id == record_id)))
         if found != desa_code:
-            raise Rejected("invalid_reference", f"record_id: {target} {values['record_id']} not in desa {desa_code}")
+            raise Rejected("invalid_reference", f"record_id: {target} {values['record_id']} not in desa {desa_code}",
+                           "record_id")

@@ -1,5 +1,7 @@
 """Settling a conflict: a person picks, per field, her value, the server's, or a new one
-(docs/sync-protocol.md, "Resolving a conflict"). The outcome is a new version, audited like any change."""
+(docs/sync-protocol.md, "Resolving a conflict"). The outcome is a new version, audited like any change,
+and obeys the write rules of a push (sync/engine/push.py): the table is one the caller's role writes,
+the values fit the table, references stay inside the desa."""
 
 from __future__ import annotations
 
@@ -11,10 +13,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.db.types import utcnow
 from server.models import Conflict
+from sync.engine.push import Rejected, check_references, checked_changes
 from sync.engine.tables import MODELS, row_to_wire
 from sync.engine.writer import Actor, Writer, typed
 from sync.protocol import ResolveRequest
-from sync.records import FieldError, parse_changes
 
 
 class ResolveError(Exception):
@@ -28,11 +30,16 @@ async def resolve(db: AsyncSession, actor: Actor, conflict_id: uuid.UUID, reques
     conflict = await writer.load(Conflict, conflict_id)
     if conflict is None or not actor.covers(conflict.desa_code):
         raise ResolveError("not_found", f"conflict {conflict_id} not found")
-    if conflict.resolved_at is not None:
-        raise ResolveError("already_resolved", f"conflict {conflict_id} was already resolved")
-    row = await writer.load(MODELS[conflict.table_name], conflict.record_id)
-    assert row is not None  # records are never hard-deleted while a conflict points at them
-    chosen = _chosen_values(conflict, request, row_to_wire(row))
+    try:
+        checked_changes(actor, conflict.table_name, {})  # a table this account may write at all
+        if conflict.resolved_at is not None:
+            raise ResolveError("already_resolved", f"conflict {conflict_id} was already resolved")
+        row = await writer.load(MODELS[conflict.table_name], conflict.record_id)
+        assert row is not None  # records are never hard-deleted while a conflict points at them
+        chosen = _chosen_values(writer.actor, conflict, request)
+        await check_references(db, conflict.table_name, row.desa_code, chosen)
+    except Rejected as r:
+        raise ResolveError(r.code, r.reason) from None
     if conflict.kind == "edit_deleted" and request.action == "keep":
         await writer.restore(row, mutation_id=conflict.mutation_id)
     if conflict.kind == "delete_edited" and request.action == "delete":
@@ -49,7 +56,7 @@ async def resolve(db: AsyncSession, actor: Actor, conflict_id: uuid.UUID, reques
     return {"record": row_to_wire(row), "conflict": row_to_wire(conflict)}
 
 
-def _chosen_values(conflict: Conflict, request: ResolveRequest, current: dict[str, Any]) -> dict[str, Any]:
+def _chosen_values(actor: Actor, conflict: Conflict, request: ResolveRequest) -> dict[str, Any]:
     """The values to write, validated like a push; ``theirs`` writes nothing (the server's value stays)."""
     if conflict.kind == "field":
         missing = sorted(set(conflict.field_values) - request.fields.keys())
@@ -72,7 +79,4 @@ def _chosen_values(conflict: Conflict, request: ResolveRequest, current: dict[st
             values[name] = held["mine"]
         elif pick == "edited":
             values[name] = choice.value if choice else None
-    try:
-        return parse_changes(conflict.table_name, values)
-    except FieldError as e:
-        raise ResolveError("invalid_fields", str(e)) from None
+    return checked_changes(actor, conflict.table_name, values)

@@ -2,7 +2,7 @@
 /dasbor/ behind the piccolo-admin session — counts per desa after pushes, reviews, a conflict and
 a cadre who stopped syncing; scope; who may see it.
 
-Counts are compared as differences before/after, in Desa Celukanbawang (no other test writes there).
+Counts are compared as differences before/after, in a desa made for this module (Celukan Uji).
 """
 
 from __future__ import annotations
@@ -22,11 +22,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.models import AdminSession, SyncClient, User
 from tests.conftest import DESA_GANRA, GANRA, GEROKGAK, LiveServer, Store
+from tests.support.database import REGISTER_GANRA, REGISTER_GEROKGAK
 from tests.syncing import Device, mutation
 
-CELUKAN = "51.08.01.2013"
-GEROKGAK_DESA = {f"51.08.01.20{i:02d}" for i in range(1, 15)}
-GANRA_DESA = {f"73.12.07.20{i:02d}" for i in range(1, 5)}
 NAMA_BERBAHAYA = '<b>Ni Luh "Sari" & Co</b>'
 
 
@@ -50,12 +48,13 @@ def review(admin: Device, table: str, rid: uuid.UUID, state: str, note: str = ""
 class World:
     def __init__(self, server: LiveServer, store: Store) -> None:
         self.server, self.store = server, store
+        self.desa = store.new_desa(GEROKGAK, "Celukan Uji")
         self.admin_login = store.user("admin", GEROKGAK)
         self.admin = Device(server, server.login(*self.admin_login))
-        self.before = desa_of(dashboard(self.admin), CELUKAN)
-        self.rajin = store.user("kader", CELUKAN)  # syncs today
-        self.baru = store.user("kader", CELUKAN)  # never synced
-        self.lama = store.user("kader", CELUKAN)  # last synced ten days ago
+        self.before = desa_of(dashboard(self.admin), self.desa)
+        self.rajin = store.user("kader", self.desa)  # syncs today
+        self.baru = store.user("kader", self.desa)  # never synced
+        self.lama = store.user("kader", self.desa)  # last synced ten days ago
         self.kader = Device(server, server.login(*self.rajin))
         self.kader_lama = Device(server, server.login(*self.lama))
         self.u = [uuid.uuid4() for _ in range(3)]
@@ -82,7 +81,7 @@ class World:
                                       .values(last_push_at=self.ten_days_ago)))
         store.run(lambda s: s.execute(sa.update(User).where(User.username == self.lama[0])
                                       .values(nama=NAMA_BERBAHAYA)))
-        self.after = desa_of(dashboard(self.admin), CELUKAN)
+        self.after = desa_of(dashboard(self.admin), self.desa)
 
 
 @pytest.fixture(scope="module")
@@ -139,11 +138,11 @@ def test_cadres_who_have_not_synced_for_a_week(world: World) -> None:
 def test_the_dashboard_lists_only_the_admins_kecamatan(world: World, server: LiveServer, store: Store) -> None:
     board = dashboard(world.admin)
     assert board["scope"] == GEROKGAK and board["scope_name"] == "Gerokgak" and board["stale_after_days"] == 7
-    assert {d["code"] for d in board["desa"]} == GEROKGAK_DESA
-    assert desa_of(board, CELUKAN)["exports"]["daftar-gagasan.xlsx"] == (
-        f"/api/exports/{CELUKAN}/daftar-gagasan.xlsx")
+    assert {d["code"] for d in board["desa"]} == store.desa_codes(GEROKGAK) >= REGISTER_GEROKGAK
+    assert desa_of(board, world.desa)["exports"]["daftar-gagasan.xlsx"] == (
+        f"/api/exports/{world.desa}/daftar-gagasan.xlsx")
     ganra = dashboard(Device(server, server.login(*store.user("admin", GANRA))))
-    assert {d["code"] for d in ganra["desa"]} == GANRA_DESA
+    assert {d["code"] for d in ganra["desa"]} == store.desa_codes(GANRA) >= REGISTER_GANRA
     assert all(k["username"] not in {world.baru[0], world.lama[0]}
                for d in ganra["desa"] for k in d["kader_not_synced"])
 
@@ -152,13 +151,13 @@ def test_a_cadres_token_cannot_reach_the_dashboard(world: World, server: LiveSer
     with world.kader.http() as c:
         api = c.get("/api/dashboard")
         page = c.get("/dasbor/")
-        download = c.get(f"/dasbor/ekspor/{CELUKAN}/daftar-gagasan.xlsx")
+        download = c.get(f"/dasbor/ekspor/{world.desa}/daftar-gagasan.xlsx")
     assert api.status_code == 403 and api.json()["code"] == "forbidden"
     assert page.status_code == 403 and page.headers["content-type"].startswith("text/html")
     assert download.status_code == 403
     with server.client() as c:
         assert c.get("/dasbor/").status_code == 401
-        assert c.get(f"/dasbor/ekspor/{CELUKAN}/daftar-gagasan.xlsx").status_code == 401
+        assert c.get(f"/dasbor/ekspor/{world.desa}/daftar-gagasan.xlsx").status_code == 401
         c.cookies.set("id", "bukan-sesi")
         assert c.get("/dasbor/").status_code == 401
 
@@ -172,7 +171,8 @@ def page_row(html: str, name: str) -> str:
     return match.group(0)
 
 
-def test_the_page_shows_the_same_numbers_behind_the_admin_session(browser: httpx.Client, world: World) -> None:
+def test_the_page_shows_the_same_numbers_behind_the_admin_session(browser: httpx.Client, world: World,
+                                                                  store: Store) -> None:
     r = browser.get("/dasbor/")
     assert r.status_code == 200, r.text
     assert r.headers["content-type"].startswith("text/html")
@@ -180,9 +180,9 @@ def test_the_page_shows_the_same_numbers_behind_the_admin_session(browser: httpx
     html = r.text
     assert "Dasbor Kecamatan Gerokgak" in html and '<html lang="id">' in html
     assert "<script" not in html and "http://" not in html and "https://" not in html  # no external assets
-    assert len(re.findall(r"<tr><td><strong>", html)) == len(GEROKGAK_DESA)
+    assert len(re.findall(r"<tr><td><strong>", html)) == len(store.desa_codes(GEROKGAK))
     assert "Ganra" not in html and "Belo" not in html
-    row = page_row(html, "Celukanbawang")
+    row = page_row(html, "Celukan Uji")
     numbers = [int(n) for n in re.findall(r'<td class="n">(?:<span[^>]*>)?(\d+)', row)]
     after = world.after
     assert numbers == [after["awaiting_review"], after["by_state"]["perlu_perbaikan"],
@@ -196,21 +196,21 @@ def test_the_page_shows_the_same_numbers_behind_the_admin_session(browser: httpx
 
 def test_the_page_links_exports_that_download_with_the_session(browser: httpx.Client, world: World,
                                                                server: LiveServer, store: Store) -> None:
-    row = page_row(browser.get("/dasbor/").text, "Celukanbawang")
+    row = page_row(browser.get("/dasbor/").text, "Celukan Uji")
     links = re.findall(r'href="([^"]+)"', row)
-    assert f"/dasbor/ekspor/{CELUKAN}/daftar-gagasan.xlsx" in links
+    assert f"/dasbor/ekspor/{world.desa}/daftar-gagasan.xlsx" in links
     assert len(links) == 8  # four reports, XLSX and CSV
-    r = browser.get(f"/dasbor/ekspor/{CELUKAN}/daftar-gagasan.xlsx")
+    r = browser.get(f"/dasbor/ekspor/{world.desa}/daftar-gagasan.xlsx")
     assert r.status_code == 200, r.text
-    assert re.fullmatch(r'attachment; filename="daftar-gagasan-51\.08\.01\.2013-Celukanbawang-[\d-]+\.xlsx"',
+    assert re.fullmatch(rf'attachment; filename="daftar-gagasan-{re.escape(world.desa)}-Celukan-Uji-[\d-]+\.xlsx"',
                         r.headers["content-disposition"])
     ws = openpyxl.load_workbook(io.BytesIO(r.content), data_only=True).active
     names = [row[2] for row in ws.iter_rows(min_row=6, values_only=True)]
     assert names[:-1] == ["Usulan 0", "Usulan 2 (ubah)"]  # the rejected one is left out
-    assert browser.get(f"/dasbor/ekspor/{CELUKAN}/rekap-musyawarah.csv").status_code == 200
+    assert browser.get(f"/dasbor/ekspor/{world.desa}/rekap-musyawarah.csv").status_code == 200
     # The session is scoped like the token: Ganra is not found, an unknown file neither.
     assert browser.get(f"/dasbor/ekspor/{DESA_GANRA}/daftar-gagasan.xlsx").status_code == 404
-    assert browser.get(f"/dasbor/ekspor/{CELUKAN}/rahasia.xlsx").status_code == 404
+    assert browser.get(f"/dasbor/ekspor/{world.desa}/rahasia.xlsx").status_code == 404
 
 
 def test_the_admin_sidebar_links_the_dashboard(browser: httpx.Client) -> None:

@@ -6,17 +6,17 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-import pytest
 from playwright.sync_api import sync_playwright
 
 from tests.conftest import GEROKGAK, LiveServer, Store
+from tests.support.missing import missing
 
 CHROMIUM = os.environ.get("KADER_TEST_CHROMIUM", "/usr/bin/chromium")
 
 
 def test_admin_screens_run_under_the_content_security_policy(server: LiveServer, store: Store) -> None:
     if not Path(CHROMIUM).exists():
-        pytest.skip(f"Chromium not found at {CHROMIUM} (apt-get install chromium)")
+        missing("chromium", f"Chromium not found at {CHROMIUM} (apt-get install chromium)")
     username, password = store.user("admin", GEROKGAK)  # before Playwright holds the event loop
     violations: list[str] = []
     with sync_playwright() as pw:

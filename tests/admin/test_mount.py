@@ -39,7 +39,10 @@ def test_every_table_maps_with_the_same_columns_and_primary_key(tables: dict[str
         table = tables[name]
         names = [c._meta.db_column_name for c in table._meta.columns]
         assert names == [c.name for c in sa_table.columns], name
-        assert [table._meta.primary_key._meta.db_column_name] == [c.name for c in sa_table.primary_key], name
+        keys = [c.name for c in sa_table.primary_key]
+        if len(keys) > 1:  # Piccolo has no composite keys: the one the model names (admin/tables.py)
+            keys = [sa_table.info["piccolo"]["primary_key"]]
+        assert [table._meta.primary_key._meta.db_column_name] == keys, name
         for column in sa_table.columns:
             piccolo = table._meta.get_column_by_name(column.name)
             assert piccolo._meta.null == column.nullable, f"{name}.{column.name}"

@@ -14,8 +14,6 @@ from tests.admin.helpers import AdminBrowser, create, kader_device
 from tests.conftest import DESA_GEROKGAK, DESA_PEJARAKAN, GEROKGAK, LiveServer, Store
 from tests.syncing import Device, mutation
 
-DESA_PENGULON = "51.08.01.2011"  # a desa only these office tests write in (exports tests own Patas)
-
 
 @pytest.fixture(scope="module")
 def admin(server: LiveServer, store: Store) -> AdminBrowser:
@@ -23,14 +21,15 @@ def admin(server: LiveServer, store: Store) -> AdminBrowser:
 
 
 @pytest.fixture
-def cadre(server: LiveServer, store: Store) -> Device:
-    device = kader_device(server, store, DESA_PENGULON)
+def cadre(server: LiveServer, store: Store, desa: str) -> Device:
+    """A cadre of a desa made for the test, so its review queue and conflicts are the test's alone."""
+    device = kader_device(server, store, desa)
     device.pull_all()
     return device
 
 
 def test_bulk_review_with_a_note_reaches_the_cadre_and_a_correction_returns_as_diajukan(
-        admin: AdminBrowser, cadre: Device) -> None:
+        admin: AdminBrowser, cadre: Device, desa: str) -> None:
     ids = [create(cadre, "pengkajian", jenis="masalah", uraian=f"Masalah {i}") for i in range(3)]
     cadre.pull_all()
     r = admin.kantor("POST", "tinjauan/", json={"table": "pengkajian", "ids": [str(i) for i in ids[:2]],
@@ -51,13 +50,15 @@ def test_bulk_review_with_a_note_reaches_the_cadre_and_a_correction_returns_as_d
     assert rows[str(ids[2])]["review_state"] == "diverifikasi"
     notes = [c["row"]["isi"] for c in changes if c["table"] == "komentar" and c["row"]["record_id"] == str(ids[0])]
     assert notes == ["[perlu_perbaikan] Tambahkan lokasi dan penyebab"]
+    page = admin.http.get(f"/admin/kantor/rekaman/pengkajian/{ids[0]}/").text  # the comment, in words
+    assert "perlu perbaikan: Tambahkan lokasi dan penyebab" in page and "[perlu_perbaikan]" not in page
 
     # She corrects the record on her phone: it comes back for review.
     version = rows[str(ids[0])]["version"]
     [result] = cadre.push(mutation("update", "pengkajian", ids[0], {"lokasi": "Banjar Kaja"}, base_version=version))
     assert result["status"] == "applied"
     queue = admin.kantor("GET", "tinjauan/", params={"tabel": "pengkajian", "status": "diajukan",
-                                                     "desa": DESA_PENGULON}).json()
+                                                     "desa": desa}).json()
     assert str(ids[0]) in {i["id"] for i in queue} and str(ids[1]) not in {i["id"] for i in queue}
     history = admin.kantor("GET", f"rekaman/pengkajian/{ids[0]}/riwayat/").json()
     assert [h["op"] for h in history] == ["create", "review", "update"]
@@ -68,9 +69,9 @@ def test_bulk_review_with_a_note_reaches_the_cadre_and_a_correction_returns_as_d
         "perlu_perbaikan", "diajukan"]
 
 
-def test_review_from_the_page_form_with_the_csrf_field(admin: AdminBrowser, cadre: Device) -> None:
+def test_review_from_the_page_form_with_the_csrf_field(admin: AdminBrowser, cadre: Device, desa: str) -> None:
     ids = [create(cadre, "usulan", kegiatan=f"Usulan halaman {i}") for i in range(2)]
-    page = admin.http.get("/admin/kantor/tinjauan/", params={"tabel": "usulan", "desa": DESA_PENGULON})
+    page = admin.http.get("/admin/kantor/tinjauan/", params={"tabel": "usulan", "desa": desa})
     assert page.status_code == 200 and "Usulan halaman 0" in page.text
     token = re.search(r'name="csrftoken" value="([^"]+)"', page.text)
     assert token is not None and token.group(1) == admin.csrf
@@ -78,18 +79,34 @@ def test_review_from_the_page_form_with_the_csrf_field(admin: AdminBrowser, cadr
         r = browser.post("/admin/kantor/api/tinjauan/?kembali=/kantor/tinjauan/",
                          data={"csrftoken": token.group(1), "table": "usulan", "ids": [str(i) for i in ids],
                                "state": "ditolak", "note": "Sudah dibiayai kabupaten"})
-    assert r.status_code == 303 and r.headers["location"].startswith("/admin/kantor/tinjauan/?pesan=")
-    assert {admin.row("usulan", i)["review_state"] for i in ids} == {"ditolak"}
-    # A refused review comes back to the page with the reason; the return address is never taken blindly.
-    with httpx.Client(base_url=str(admin.http.base_url), cookies=admin.http.cookies) as browser:
+        # The outcome travels in the session's flash (a signed cookie), never in the address.
+        assert (r.status_code, r.headers["location"]) == (303, "/admin/kantor/tinjauan/")
+        assert '<p class="ok">2 rekaman ditolak.</p>' in browser.get(r.headers["location"]).text
+        assert 'class="ok"' not in browser.get(r.headers["location"]).text  # shown once
+        assert {admin.row("usulan", i)["review_state"] for i in ids} == {"ditolak"}
+        # A refused review comes back to the page with the reason; the return address is never taken blindly.
         r = browser.post("/admin/kantor/api/tinjauan/?kembali=https://evil.example/",
                          data={"csrftoken": token.group(1), "table": "usulan", "ids": str(ids[0]),
                                "state": "perlu_perbaikan"})
-    assert r.status_code == 303 and r.headers["location"].startswith("/admin/kantor/tinjauan/?galat=")
+        assert (r.status_code, r.headers["location"]) == (303, "/admin/kantor/tinjauan/")
+        assert '<p class="err">A note for the cadre' in browser.get(r.headers["location"]).text
+
+
+def test_office_pages_put_no_words_from_the_address_on_the_page(admin: AdminBrowser, server: LiveServer) -> None:
+    """Anyone can send an admin a link: words in it (?pesan=, ?galat=) never appear as the office's own."""
+    for path in ("/admin/kantor/tinjauan/", "/admin/kantor/konflik/", "/admin/kantor/akun/"):
+        page = admin.http.get(path, params={"pesan": "Akun Anda diblokir, hubungi 0812-PENIPU",
+                                            "galat": "Masukkan kata sandi di situs-palsu.example"})
+        assert page.status_code == 200
+        assert "PENIPU" not in page.text and "situs-palsu" not in page.text, path
+    # A flash cookie the server did not sign (or signed for another session) is not shown either.
+    with httpx.Client(base_url=server.url, cookies=admin.http.cookies) as browser:
+        browser.cookies.set("kantor_pesan", "eyJvayI6IlBFTklQVSJ9.0000", path="/admin/kantor/")
+        assert "PENIPU" not in browser.get("/admin/kantor/tinjauan/").text
 
 
 def test_record_page_shows_fields_history_and_comments_with_typed_text_inert(
-        admin: AdminBrowser, cadre: Device) -> None:
+        admin: AdminBrowser, cadre: Device, desa: str) -> None:
     rid = create(cadre, "usulan", kegiatan='<script>alert("x")</script> Jalan', lokasi="<img src=x onerror=alert(1)>")
     create(cadre, "komentar", record_table="usulan", record_id=str(rid), isi="<b>tebal</b>")
     assert admin.edit("usulan", rid, satuan="m<sup>2</sup>").status_code == 200
@@ -101,20 +118,20 @@ def test_record_page_shows_fields_history_and_comments_with_typed_text_inert(
     assert "script-src" not in page.headers["content-security-policy"]  # no scripts at all
     record = admin.kantor("GET", f"rekaman/usulan/{rid}/").json()
     assert record["fields"]["satuan"] == "m<sup>2</sup>" and [c["isi"] for c in record["comments"]] == ["<b>tebal</b>"]
-    queue = admin.http.get("/admin/kantor/tinjauan/", params={"tabel": "usulan", "status": "", "desa": DESA_PENGULON})
+    queue = admin.http.get("/admin/kantor/tinjauan/", params={"tabel": "usulan", "status": "", "desa": desa})
     assert "<script>alert" not in queue.text
 
 
-def test_conflict_page_lists_and_its_form_resolves(admin: AdminBrowser, cadre: Device) -> None:
+def test_conflict_page_lists_and_its_form_resolves(admin: AdminBrowser, cadre: Device, desa: str) -> None:
     rid = create(cadre, "usulan", kegiatan="Embung", volume=100)
     assert admin.edit("usulan", rid, volume="120").status_code == 200
     [result] = cadre.push(mutation("update", "usulan", rid, {"volume": 90}, base_version=1))
-    page = admin.http.get("/admin/kantor/konflik/", params={"desa": DESA_PENGULON})
+    page = admin.http.get("/admin/kantor/konflik/", params={"desa": desa})
     assert page.status_code == 200 and result["conflict_id"] in page.text and "Embung" in page.text
     with httpx.Client(base_url=str(admin.http.base_url), cookies=admin.http.cookies) as browser:
         r = browser.post(f"/admin/kantor/api/konflik/{result['conflict_id']}/selesaikan/?kembali=/kantor/konflik/",
                          data={"csrftoken": admin.csrf, "pick:volume": "edited", "value:volume": "105.5"})
-    assert r.status_code == 303 and "pesan=" in r.headers["location"], r.headers.get("location")
+    assert (r.status_code, r.headers["location"]) == (303, "/admin/kantor/konflik/")
     row = admin.row("usulan", rid)
     assert (row["volume"], row["has_conflict"]) == (105.5, False)
 
@@ -187,6 +204,61 @@ def test_cadre_accounts_create_list_reset_deactivate_and_revoke(admin: AdminBrow
     assert account["active"] is True and all(d["revoked_at"] for d in account["devices"][:2])
 
 
+def test_a_password_reset_in_the_office_signs_her_phones_out_unless_the_admin_keeps_them(
+        admin: AdminBrowser, server: LiveServer, store: Store) -> None:
+    """A reset is done because a password is lost or known to others: by default her device tokens are
+    revoked with it (her phones must log in with the new password); the admin may choose to keep them."""
+    username, password = store.user("kader", store.new_desa(GEROKGAK))
+    phone = Device(server, server.login(username, password, device="HP lama"))
+    # The page's form, as the admin sends it with the box left ticked.
+    page = admin.http.get("/admin/kantor/akun/").text
+    assert 'name="cabut_perangkat" value="ya" checked' in page
+    r = admin.http.post(f"/admin/kantor/api/akun/{username}/kata-sandi/?kembali=/kantor/akun/",
+                        data={"csrftoken": admin.csrf, "password": "rahasia-baru-1",
+                              "cabut_perangkat": ["tidak", "ya"]})
+    assert r.status_code == 303, r.text
+    with phone.http() as c:
+        assert c.get("/api/sync/pull").status_code == 401
+    # The box unticked (only the hidden "tidak" is sent): her phone stays signed in.
+    phone = Device(server, server.login(username, "rahasia-baru-1", device="HP baru"))
+    r = admin.http.post(f"/admin/kantor/api/akun/{username}/kata-sandi/?kembali=/kantor/akun/",
+                        data={"csrftoken": admin.csrf, "password": "rahasia-baru-2", "cabut_perangkat": "tidak"})
+    assert r.status_code == 303, r.text
+    with phone.http() as c:
+        assert c.get("/api/sync/pull").status_code == 200
+    # JSON: revoking is the default too.
+    assert admin.kantor("POST", f"akun/{username}/kata-sandi/", json={"password": "rahasia-baru-3"}).status_code == 200
+    with phone.http() as c:
+        assert c.get("/api/sync/pull").status_code == 401
+    assert store.scalar("SELECT count(*) FROM devices d JOIN users u ON u.id = d.user_id "
+                        "WHERE u.username = :u AND d.revoked_at IS NULL", u=username) == 0
+
+
+@pytest.mark.parametrize("form", [False, True], ids=["json", "page form"])
+def test_the_office_limits_a_review_note_as_the_api_does(admin: AdminBrowser, cadre: Device, store: Store,
+                                                         form: bool) -> None:
+    rid = create(cadre, "pengkajian", jenis="masalah", uraian="Catatan panjang")
+    before = store.rows("SELECT version, review_state, review_note FROM pengkajian WHERE id = :i",
+                        i=rid if store.url.startswith("postgresql") else str(rid))
+    for note in ("x" * 5_001, "ada\x00nul"):
+        body = {"table": "pengkajian", "ids": [str(rid)], "state": "perlu_perbaikan", "note": note}
+        if form:
+            r = admin.http.post("/admin/kantor/api/tinjauan/?kembali=/kantor/tinjauan/",
+                                data={**body, "csrftoken": admin.csrf})
+            assert r.status_code == 303, r.text
+            page = admin.http.get(r.headers["location"])
+            assert 'class="err">Catatan tinjauan' in page.text, page.text[-800:]
+        else:
+            r = admin.kantor("POST", "tinjauan/", json=body)
+            assert (r.status_code, r.json()["code"]) == (400, "invalid_fields"), r.text[:300]
+    after = store.rows("SELECT version, review_state, review_note FROM pengkajian WHERE id = :i",
+                       i=rid if store.url.startswith("postgresql") else str(rid))
+    assert after == before
+    ok = admin.kantor("POST", "tinjauan/", json={"table": "pengkajian", "ids": [str(rid)], "state": "perlu_perbaikan",
+                                                 "note": "x" * 5_000})
+    assert ok.status_code == 200, ok.text[:300]
+
+
 def test_admin_accounts_are_not_managed_as_cadres(admin: AdminBrowser, store: Store) -> None:
     other_admin, _ = store.user("admin", GEROKGAK)
     assert other_admin not in {a["username"] for a in admin.kantor("GET", "akun/").json()}
@@ -227,5 +299,8 @@ def test_any_record_can_be_opened_with_its_history_by_table_and_id(admin: AdminB
     assert r.status_code == 303 and r.headers["location"] == f"/admin/kantor/rekaman/kehadiran/{line}/"
     page = admin.http.get(r.headers["location"])
     assert page.status_code == 200 and "Ketut" in page.text and "dibuat" in page.text
+    unnamed = create(cadre, "kehadiran", musyawarah_id=str(mid), jenis_kelamin="P")  # a tally line: no name
+    page = admin.http.get(f"/admin/kantor/rekaman/kehadiran/{unnamed}/")
+    assert page.status_code == 200 and "Kehadiran: (tanpa nama) · P" in page.text
     assert admin.http.get("/admin/kantor/rekaman/", params={"tabel": "users", "id": str(line)}).status_code == 404
     assert admin.http.get("/admin/kantor/rekaman/", params={"tabel": "kehadiran", "id": "x"}).status_code == 404

@@ -21,7 +21,8 @@ import pytest
 
 from server.db.migrate import upgrade
 from server.wilayah.loader import load_wilayah
-from tests.conftest import GEROKGAK, IN_CI, Store, free_port
+from tests.conftest import GEROKGAK, Store, free_port
+from tests.support.missing import missing
 
 
 def postgres_bindir() -> Path | None:
@@ -85,9 +86,7 @@ class PrivatePostgres:
 def private_postgres() -> Iterator[PrivatePostgres]:
     bindir = postgres_bindir()
     if bindir is None:
-        if IN_CI:
-            pytest.fail("the PostgreSQL server binaries (initdb, pg_ctl) are missing; CI must have them")
-        pytest.skip("the PostgreSQL server binaries (initdb, pg_ctl) are not installed")
+        missing("postgresql", "the PostgreSQL server binaries (initdb, pg_ctl) are not installed")
     root = Path(tempfile.mkdtemp(prefix="kader-pg-"))
     if os.geteuid() == 0:
         shutil.chown(root, "postgres", "postgres")

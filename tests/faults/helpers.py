@@ -1,4 +1,4 @@
-"""Helpers shared by the fault tests (the push/count helpers come from tests/server/test_sync_faults.py)."""
+"""Helpers shared by the fault tests (the push/count helpers are in tests/support/pushes.py)."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from sqlalchemy.engine import make_url
 
 from server.models import History, Pengkajian, ProcessedMutation
 from tests.conftest import LiveServer, Store
-from tests.server.test_sync_faults import MASALAH, count
+from tests.support.pushes import MASALAH, count
 from tests.syncing import Device, mutation
 
 

@@ -19,7 +19,7 @@ import pytest
 from server.models import SyncClient
 from tests.conftest import DESA_GEROKGAK, LiveServer, Store, start_server, stop_server
 from tests.faults.helpers import first_results, masalah_batch, raw_connection, read_response, request_head, stored
-from tests.server.test_sync_faults import count, counter, envelope
+from tests.support.pushes import count, counter, envelope
 from tests.syncing import Device
 
 LIMIT = 16 * 1024

@@ -33,7 +33,7 @@ from tests.faults.helpers import (
     record_ids,
     stored,
 )
-from tests.server.test_sync_faults import counter, wait_until
+from tests.support.pushes import counter, wait_until
 from tests.syncing import Device
 
 pytestmark = pytest.mark.slow

@@ -24,7 +24,7 @@ import pytest
 from server.models import SyncClient
 from tests.conftest import DESA_GEROKGAK, LiveServer, Store
 from tests.faults.helpers import first_results, masalah_batch, record_ids, request_head, stored
-from tests.server.test_sync_faults import count, counter, envelope, wait_until
+from tests.support.pushes import count, counter, envelope, wait_until
 from tests.syncing import Device
 
 

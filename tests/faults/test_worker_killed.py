@@ -25,10 +25,10 @@ import pytest
 
 from tests.conftest import DESA_GEROKGAK, LiveServer, Store, children, start_server, stop_server
 from tests.faults.helpers import COUNTER_ROW, HeldLock, backends_waiting, first_results, record_ids
-from tests.server.test_sync_faults import counter, large_batch, stored_of_batch, wait_until
+from tests.support.pushes import counter, large_batch, stored_of_batch, wait_until
 from tests.syncing import Device
 
-pytestmark = [pytest.mark.slow, pytest.mark.parametrize("db_url", ["postgresql"], indirect=True)]
+pytestmark = [pytest.mark.slow, pytest.mark.only_postgresql]
 
 
 @pytest.fixture

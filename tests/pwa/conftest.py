@@ -20,6 +20,7 @@ import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, Playwright, expect, sync_playwright
 
 from tests.conftest import DESA_GEROKGAK, GEROKGAK, LiveServer, Store, start_server, stop_server
+from tests.support.missing import missing
 from tests.syncing import Device, mutation
 
 CHROMIUM = os.environ.get("KADER_TEST_CHROMIUM", "/usr/bin/chromium")
@@ -42,7 +43,7 @@ def off_loop(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
 @pytest.fixture(scope="package")
 def playwright(db_url: str) -> Iterator[Playwright]:
     if not Path(CHROMIUM).exists():
-        pytest.skip(f"Chromium not found at {CHROMIUM} (apt-get install chromium)")
+        missing("chromium", f"Chromium not found at {CHROMIUM} (apt-get install chromium)")
     with sync_playwright() as pw:
         yield pw
 

@@ -54,13 +54,18 @@ def new_pengkajian(page: Page, uraian: str, dusun: str = "Banjar Dinas Celukan",
     expect(page).to_have_url(re.compile(r"#/pengkajian$"))
 
 
-def new_musyawarah(page: Page, tempat: str, photo: Path | None = None) -> str:
+def new_musyawarah(page: Page, tempat: str, photo: Path | None = None, tanggal: str | None = None,
+                   mulai: str | None = None, dusun: str = "Banjar Dinas Celukan") -> str:
     """Creates a musyawarah; returns its id (the app opens it to take the attendance)."""
     page.evaluate("location.hash = '#/musyawarah/baru'")
     expect(page.get_by_role("heading", name="Musyawarah baru")).to_be_visible()
     page.get_by_label("Jenis", exact=True).select_option("musyawarah_dusun")
+    if tanggal:
+        page.get_by_label("Tanggal").fill(tanggal)
+    if mulai:
+        page.get_by_label("Mulai").fill(mulai)
     page.get_by_label("Tempat").fill(tempat)
-    page.get_by_label("Dusun").select_option(label="Banjar Dinas Celukan")
+    page.get_by_label("Dusun").select_option(label=dusun)
     page.get_by_label("Pimpinan rapat").fill("I Made Sutama")
     page.get_by_label("Keputusan").fill("Drainase jadi prioritas\nKerja bakti tiap Minggu")
     if photo:

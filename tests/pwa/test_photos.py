@@ -4,6 +4,7 @@ checked against its name, and kept: it shows again with no signal."""
 from __future__ import annotations
 
 import hashlib
+import re
 from pathlib import Path
 
 from playwright.sync_api import expect
@@ -11,6 +12,7 @@ from playwright.sync_api import expect
 from tests.conftest import DESA_GEROKGAK, LiveServer, Store
 from tests.pwa.conftest import off_loop
 from tests.pwa.pages import big_photo, new_musyawarah
+from tests.syncing import Device
 
 
 def test_a_photo_from_another_phone_is_downloaded_when_shown_and_kept_for_offline(
@@ -43,3 +45,30 @@ def test_a_photo_from_another_phone_is_downloaded_when_shown_and_kept_for_offlin
     other.page.reload()
     expect(other.page.get_by_test_id("photos").locator(f"img[data-sha='{sha}']")).to_be_visible()
     assert other.errors == [] and taker.errors == []
+
+
+def test_a_photo_taken_on_a_saved_musyawarah_is_kept_at_once(
+        phones, app_on, kader, store: Store, server: LiveServer, tmp_path: Path) -> None:
+    phone = app_on(phones())
+    page = phone.page
+    phone.login(*kader)
+    phone.context.set_offline(True)
+    musy = new_musyawarah(page, "Balai Banjar Celukan (foto langsung)")
+    expect(page.get_by_test_id("photo-hint")).to_have_text(re.compile("^Foto langsung tersimpan di HP ini"))
+    before = phone.unsent()
+    page.get_by_test_id("photo-input").set_input_files(str(big_photo(tmp_path / "berita-acara.png")))
+    expect(page.get_by_text("Foto tersimpan di HP ini.")).to_be_visible(timeout=20_000)
+    phone.expect_unsent(before + 1)
+    sha = page.get_by_test_id("photos").locator("img").get_attribute("data-sha")
+    phone.go("musyawarah")  # no Simpan, and nothing to lose: no "Isian belum disimpan"
+    expect(page.locator("dialog")).to_have_count(0)
+
+    phone.context.set_offline(False)
+    phone.expect_unsent(0)
+    expect(page.get_by_test_id("unsent")).not_to_contain_text("foto", timeout=20_000)
+    reader = Device(server, server.login(*kader, device="pemeriksa"))
+    [row] = [c["row"] for c in reader.pull_all() if c["table"] == "musyawarah" and c["record_id"] == musy]
+    assert row["foto"] == [sha], row
+    with reader.http() as c:
+        assert hashlib.sha256(c.get(f"/api/attachments/{sha}").content).hexdigest() == sha
+    assert phone.errors == []

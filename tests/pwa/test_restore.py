@@ -18,7 +18,6 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
-import tests.conftest as conftest
 from server.db.migrate import upgrade
 from server.wilayah.loader import load_wilayah
 from tests.conftest import (
@@ -50,13 +49,8 @@ class Installation:
         self.server: LiveServer | None = None
 
     def start(self, **env: str) -> LiveServer:
-        keep = self.port
-        real = conftest.free_port
-        conftest.free_port = (lambda: keep) if keep else real  # the same origin as before: the same phone data
-        try:
-            self.server = start_server(self.url, self.data_dir, env)
-        finally:
-            conftest.free_port = real
+        # Again on the port it had: the same origin as before, so the phone keeps its data.
+        self.server = start_server(self.url, self.data_dir, env, port=self.port)
         self.port = int(self.server.url.rsplit(":", 1)[1])
         return self.server
 

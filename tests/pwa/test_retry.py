@@ -15,7 +15,7 @@ from playwright.sync_api import Page, expect
 from tests.conftest import LiveServer, Store, start_server, stop_server
 from tests.pwa.conftest import App, off_loop, restart
 from tests.pwa.pages import new_pengkajian, new_usulan, save
-from tests.pwa.test_update import REPO_PWA, ship
+from tests.support.app_versions import REPO_PWA
 
 URAIAN = "Lampu jalan mati sejak banjir (server mati)"
 KEGIATAN = "Penerangan jalan dusun tenaga surya"
@@ -131,8 +131,7 @@ def test_update_required_asks_for_the_update_never_loops_and_keeps_the_outbox(
 
     # The office ships a version speaking the accepted protocol. The next refusal makes the app look for
     # it by itself, and she is offered it.
-    set_protocol(copy, 1)
-    ship(copy, "0.1.1-uji")
+    set_protocol(copy, 1)  # a changed file: the server serves it as a new version
     phone.wait_idle()
     page.get_by_test_id("sync-button").click()
     expect(page.get_by_text("Versi baru tersedia.")).to_be_visible(timeout=30_000)

@@ -3,7 +3,6 @@ the cadre is asked first; and a version that cannot read the old outbox never ta
 
 from __future__ import annotations
 
-import re
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -14,12 +13,7 @@ from playwright.sync_api import expect
 from tests.conftest import LiveServer, Store, start_server, stop_server
 from tests.pwa.conftest import App, off_loop
 from tests.pwa.pages import new_pengkajian
-
-# The version the repository ships (the test ships a newer one next to it).
-CURRENT = re.search(r"export const VERSION = '([^']*)';",
-                    (Path(__file__).parents[2] / "pwa" / "js" / "shell.js").read_text()).group(1)
-
-REPO_PWA = Path(__file__).resolve().parents[2] / "pwa"
+from tests.support.app_versions import REPO_PWA, served_version, ship
 
 
 @pytest.fixture
@@ -31,14 +25,6 @@ def shipped(db_url: str, tmp_path: Path) -> Iterator[tuple[LiveServer, Path]]:
     live = off_loop(start_server, db_url, tmp_path / "data", {"KADER_PWA_DIR": str(copy)})
     yield live, copy
     stop_server(live)
-
-
-def ship(copy: Path, version: str, reads: str | None = None) -> None:
-    shell = copy / "js" / "shell.js"
-    text = re.sub(r"export const VERSION = '[^']*';", f"export const VERSION = '{version}';", shell.read_text())
-    if reads:
-        text = re.sub(r"export const READS_OUTBOX = \[[^\]]*\];", f"export const READS_OUTBOX = {reads};", text)
-    shell.write_text(text)
 
 
 def check_for_update(phone: App) -> str | None:
@@ -76,9 +62,12 @@ def test_an_update_with_unsent_data_asks_first_and_loses_nothing(phones, kader, 
     new_pengkajian(page, "Data yang belum terkirim saat pembaruan")
     phone.expect_unsent(1)
     phone.go("pengaturan")
-    expect(page.get_by_test_id("version")).to_have_text(f"Versi {CURRENT}")
+    current = served_version(server.url)
+    expect(page.get_by_test_id("version")).to_have_text(f"Versi {current}")
 
-    ship(copy, "9.9.9-uji")
+    ship(copy, "versi baru: app.js berubah")  # no version bumped by hand: the server sees the change
+    shipped = served_version(server.url)
+    assert shipped != current
     assert check_for_update(phone) is None
     expect(page.get_by_text("Versi baru tersedia.")).to_be_visible()
     page.get_by_test_id("update-button").click()
@@ -86,23 +75,23 @@ def test_an_update_with_unsent_data_asks_first_and_loses_nothing(phones, kader, 
     expect(dialog).to_contain_text("Ada 1 perubahan yang belum terkirim.")
     shots(page, "10-pengaturan-versi-baru")
     dialog.get_by_role("button", name="Nanti saja").click()
-    expect(page.get_by_test_id("version")).to_have_text(f"Versi {CURRENT}")  # nothing forced
+    expect(page.get_by_test_id("version")).to_have_text(f"Versi {current}")  # nothing forced
 
     page.get_by_test_id("update-button").click()
     with page.expect_navigation():
         dialog.get_by_role("button", name="Perbarui sekarang").click()
-    expect(page.get_by_test_id("version")).to_have_text("Versi 9.9.9-uji")
+    expect(page.get_by_test_id("version")).to_have_text(f"Versi {shipped}")
     phone.expect_unsent(1)
     phone.go("pengkajian")
     expect(page.get_by_test_id("list")).to_contain_text("Data yang belum terkirim saat pembaruan")
 
     # A version that cannot read this outbox fails to install: the running one stays in charge.
-    ship(copy, "0.2.0-uji", reads="[2]")
+    ship(copy, "versi yang tidak bisa membaca outbox ini", reads="[2]")
     check_for_update(phone)
     assert page.evaluate("navigator.serviceWorker.getRegistration().then((r) => !r.waiting && !r.installing)")
     expect(page.get_by_text("Versi baru tersedia.")).to_be_hidden()
     phone.go("pengaturan")
-    expect(page.get_by_test_id("version")).to_have_text("Versi 9.9.9-uji")
+    expect(page.get_by_test_id("version")).to_have_text(f"Versi {shipped}")
 
     phone.page.unroute("**/api/sync/**")
     phone.sync()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import uuid
+
 from tests.conftest import DESA_GANRA, DESA_GEROKGAK, GEROKGAK, LiveServer, Store
 
 
@@ -55,6 +57,22 @@ def test_repeated_failures_lock_the_account_even_for_the_right_password(server: 
     assert locked.json()["code"] == "too_many_attempts"
     assert int(locked.headers["retry-after"]) > 0
     assert store.scalar("SELECT failed_logins FROM users WHERE username = :u", u=username) == 5
+
+
+def test_the_lock_answers_alike_whether_or_not_the_username_exists(server: LiveServer, store: Store) -> None:
+    """No enumeration through the lock: an unknown username is locked after as many failures, for as
+    long, with the same answer, as an existing one."""
+    existing, _ = store.user("kader", DESA_GEROKGAK)
+    unknown = f"tidak-ada-{uuid.uuid4().hex[:8]}"
+    answers = {}
+    with server.client() as c:
+        for name in (existing, unknown):
+            tries = [c.post("/api/auth/login", json={"username": name, "password": "bukan-ini"}) for _ in range(6)]
+            answers[name] = [(r.status_code, r.json()["code"], r.json()["detail"]) for r in tries]
+            assert 25 <= int(tries[-1].headers["retry-after"]) <= 31, name
+    assert answers[existing] == answers[unknown]
+    assert [status for status, _, _ in answers[unknown]] == [401] * 5 + [429]
+    assert store.scalar("SELECT count(*) FROM users WHERE username = :u", u=unknown) == 0
 
 
 def test_a_successful_login_resets_the_failure_count(server: LiveServer, store: Store) -> None:

@@ -98,11 +98,14 @@ def template(db_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[
             url = stack.enter_context(postgres_database("kader_backup_template"))
         upgrade(url)
         Store(url).run(lambda s: load_wilayah(s, GEROKGAK))
+        Store(url).close()  # PostgreSQL copies a template only while no one is connected to it
         yield url
 
 
 @pytest.fixture
 def site(template: str, tmp_path: Path) -> Iterator[Site]:
+    """An installation of its own, its server started (tests using it are marked slow: each starts
+    servers and runs `kader backup`/`restore` as processes; the whole suite runs them)."""
     with ExitStack() as stack:
         if template.startswith("sqlite"):
             url = f"sqlite+aiosqlite:///{tmp_path / 'kader.sqlite3'}"
@@ -136,6 +139,7 @@ def replay(m: dict[str, Any], origin: str) -> dict[str, Any]:
 
 # --- the command line ----------------------------------------------------------------------------------
 
+@pytest.mark.slow
 def test_a_backup_taken_while_cadres_push_is_consistent_and_restores_into_a_fresh_database(site: Site) -> None:
     phone = site.device()
     source_id = site.identity()["database_id"]
@@ -182,6 +186,7 @@ def test_a_backup_taken_while_cadres_push_is_consistent_and_restores_into_a_fres
     assert site.identity()["database_id"] == source_id
 
 
+@pytest.mark.slow
 def test_restore_refuses_what_is_not_a_backup_and_changes_nothing(site: Site) -> None:
     phone = site.device()
     phone.push(mutation("create", "pengkajian", uuid.uuid4(), MASALAH))
@@ -200,6 +205,7 @@ def test_restore_refuses_what_is_not_a_backup_and_changes_nothing(site: Site) ->
     assert site.store.scalar("SELECT count(*) FROM pengkajian") == 1
 
 
+@pytest.mark.slow
 def test_a_hand_restore_is_made_known_by_a_new_identity(site: Site) -> None:
     phone = site.device()
     phone.push(mutation("create", "pengkajian", uuid.uuid4(), MASALAH))
@@ -215,6 +221,7 @@ def test_a_hand_restore_is_made_known_by_a_new_identity(site: Site) -> None:
 
 # --- the engine after a restore ------------------------------------------------------------------------
 
+@pytest.mark.slow
 def test_phones_that_synced_after_the_backup_recover_everything_exactly_once(site: Site) -> None:
     phone, other = site.device(), site.device()
     old_id = site.identity()["database_id"]

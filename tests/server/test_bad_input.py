@@ -64,3 +64,29 @@ def test_unknown_paths_and_methods_answer_with_codes(server: LiveServer, admin: 
         assert c.get("/api/tidak-ada").json()["code"] == "not_found"
         r = c.delete("/api/desa")
     assert r.status_code == 405 and r.json()["code"] == "method_not_allowed"
+
+
+@pytest.mark.parametrize(
+    ("body", "says"),
+    [
+        (b"[]", "object"),
+        (b'{"client_id": "00000000-0000-4000-8000-000000000001", "protocol_version": "1", "app_version": "t", '
+         b'"mutations": []}', "protocol_version"),
+        (b'{"client_id": "00000000-0000-4000-8000-000000000001", "protocol_version": 1, "app_version": "t", '
+         b'"mutations": {}}', "mutations"),
+    ],
+    ids=["array", "protocol_version as text", "mutations not a list"],
+)
+def test_a_push_that_is_json_but_not_a_push_is_validation_failed(
+    server: LiveServer, store: Store, body: bytes, says: str
+) -> None:
+    """docs/sync-protocol.md: ``bad_request`` is for a body that is not JSON, ``validation_failed`` for
+    JSON that does not fit the push envelope (the detail names where)."""
+    token = server.login(*store.user("kader", DESA_GEROKGAK))
+    before = store.scalar("SELECT count(*) FROM processed_mutations")
+    with server.client(token) as c:
+        r = c.post("/api/sync/push", content=body, headers={"content-type": "application/json"})
+    assert (r.status_code, r.json()["code"]) == (400, "validation_failed"), r.text
+    assert says in r.json()["detail"]
+    assert r.headers["content-type"].startswith("application/problem+json")
+    assert store.scalar("SELECT count(*) FROM processed_mutations") == before

@@ -19,12 +19,16 @@ import pytest
 from tests.conftest import (
     DESA_GANRA,
     KADER,
+    TEST_ENV,
     Store,
     free_port,
     postgres_database,
     start_server,
     stop_server,
 )
+
+# Each test runs the `kader` command (and servers) as processes: the whole suite runs them, not the fast lane.
+pytestmark = pytest.mark.slow
 
 LOGIN_LINE = re.compile(r"^\s+(\S+)\s+(\S+)\s+(kader|admin)\s+([\d.]+)\s*$", re.MULTILINE)
 SYNCED = ["dusun", "kader", "pengkajian", "musyawarah", "kehadiran", "usulan"]
@@ -39,7 +43,7 @@ class Install:
 
     @property
     def env(self) -> dict[str, str]:
-        env = {k: v for k, v in os.environ.items() if not k.startswith("KADER_")}
+        env = {k: v for k, v in os.environ.items() if not k.startswith("KADER_")} | TEST_ENV
         env["KADER_DATA_DIR"] = str(self.data_dir)
         if self.url:
             env["KADER_DATABASE_URL"] = self.url

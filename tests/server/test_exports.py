@@ -1,7 +1,7 @@
 """Exports over real HTTP (both databases): the daftar gagasan, the pengkajian recap and the musyawarah recap
 as XLSX (opened with openpyxl) and CSV (parsed with csv), their ranks and totals, and who may fetch them.
 
-The data lives in Desa Patas, which no other test writes to, so rows and totals can be asserted exactly.
+The data lives in a desa made for this module (named Patas), so rows and totals can be asserted exactly.
 """
 
 from __future__ import annotations
@@ -19,15 +19,16 @@ import openpyxl
 import pytest
 
 from tests.conftest import DESA_GANRA, GANRA, GEROKGAK, LiveServer, Store
+from tests.support.database import REGISTER_GEROKGAK
 from tests.syncing import Device, mutation
 
-PATAS = "51.08.01.2010"
 WITA = dt.timezone(dt.timedelta(hours=8))
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 @dataclass
 class Data:
+    desa: str
     admin: Device
     kader: Device
     kelod: str
@@ -51,13 +52,14 @@ def _scores(*s: int) -> dict[str, int]:
 
 @pytest.fixture(scope="module")
 def data(server: LiveServer, store: Store) -> Data:
+    desa = store.new_desa(GEROKGAK, "Patas")
     admin = Device(server, server.login(*store.user("admin", GEROKGAK)))
-    kader = Device(server, server.login(*store.user("kader", PATAS)))
+    kader = Device(server, server.login(*store.user("kader", desa)))
     dusun = {}
     with admin.http() as c:
         # Named with and without the local word: both read "Banjar Dinas …" in the exports.
         for nama in ("Banjar Dinas Kelod", "Kaja"):
-            r = c.post(f"/api/desa/{PATAS}/dusun", json={"nama": nama, "sebutan": "Banjar Dinas"})
+            r = c.post(f"/api/desa/{desa}/dusun", json={"nama": nama, "sebutan": "Banjar Dinas"})
             assert r.status_code in (200, 201), r.text
             dusun[nama] = r.json()["id"]
     kelod, kaja = dusun["Banjar Dinas Kelod"], dusun["Kaja"]
@@ -129,19 +131,21 @@ def data(server: LiveServer, store: Store) -> Data:
                                                 "tempat": "Balai Banjar Kelod", "dusun_id": kelod}),
         mutation("create", "musyawarah", m[2], {"jenis": "musdes_lainnya", "tanggal": "2026-08-01"}),
     ))
-    people = [(m[1], "Made", "L"), (m[1], "Ketut", "L"), (m[1], "Wayan", "L"), (m[1], "Luh", "P"),
-              (m[1], "Kadek", "P"), (m[0], "Ni Nyoman", "P"), (m[0], "Ni Komang", "P"), (m[0], "Ni Putu", "P"),
+    # Two lines of a count-only tally: one with an empty name, one with none sent; both are counted.
+    people = [(m[1], "Made", "L"), (m[1], "", "L"), (m[1], "Wayan", "L"), (m[1], "Luh", "P"),
+              (m[1], "Kadek", "P"), (m[0], "Ni Nyoman", "P"), (m[0], "Ni Komang", "P"), (m[0], None, "P"),
               (m[0], "Ni Wayan", "P"), (m[2], "Gede", "L")]
     hadir = [uuid.uuid4() for _ in people]
     extra = uuid.uuid4()
     _applied(kader.push(
-        *[mutation("create", "kehadiran", h, {"musyawarah_id": str(mid), "nama": nama, "jenis_kelamin": jk})
+        *[mutation("create", "kehadiran", h, {"musyawarah_id": str(mid), "jenis_kelamin": jk}
+                   | ({} if nama is None else {"nama": nama}))
           for h, (mid, nama, jk) in zip(hadir, people, strict=True)],
         mutation("create", "kehadiran", extra, {"musyawarah_id": str(m[1]), "nama": "Salah", "jenis_kelamin": "P"}),
     ))
     _applied(kader.push(mutation("delete", "kehadiran", extra, base_version=1)))
     _review(admin, "musyawarah", [m[2]], "ditolak", "Bukan musyawarah perencanaan")
-    return Data(admin, kader, kelod, kaja)
+    return Data(desa, admin, kader, kelod, kaja)
 
 
 def fetch(device: Device, path: str) -> httpx.Response:
@@ -163,7 +167,7 @@ def sheet_rows(ws: Any) -> tuple[list[Any], list[list[Any]]]:
 
 def csv_rows(r: httpx.Response) -> tuple[list[str], list[list[str]]]:
     assert r.status_code == 200, r.text
-    assert r.headers["content-type"].startswith("text/csv")
+    assert r.headers["content-type"] == "text/csv; charset=utf-8"  # one charset, not two
     assert r.content.startswith(b"\xef\xbb\xbf")  # the BOM Excel needs to read UTF-8
     assert b"\r\n" in r.content
     rows = list(csv.reader(io.StringIO(r.content.decode("utf-8-sig"), newline=""), delimiter=";"))
@@ -201,14 +205,14 @@ def today_wita() -> set[str]:
 
 
 def test_daftar_gagasan_xlsx_has_ranked_rows_totals_and_indonesian_formats(data: Data) -> None:
-    r = fetch(data.admin, f"/api/exports/{PATAS}/daftar-gagasan.xlsx")
+    r = fetch(data.admin, f"/api/exports/{data.desa}/daftar-gagasan.xlsx")
     wb = workbook(r)
     name = filename(r)
-    assert re.fullmatch(r"daftar-gagasan-51\.08\.01\.2010-Patas-\d{4}-\d{2}-\d{2}\.xlsx", name)
+    assert re.fullmatch(rf"daftar-gagasan-{re.escape(data.desa)}-Patas-\d{{4}}-\d{{2}}-\d{{2}}\.xlsx", name)
     assert name[-15:-5] in today_wita()
     ws = wb.worksheets[0]
     assert "DAFTAR GAGASAN" in ws["A1"].value
-    assert ws["A2"].value == "Desa Patas, Kecamatan Gerokgak, Kabupaten Buleleng (51.08.01.2010)"
+    assert ws["A2"].value == f"Desa Patas, Kecamatan Gerokgak, Kabupaten Buleleng ({data.desa})"
     assert ws["A3"].value.startswith("Diekspor ") and "WITA" in ws["A3"].value
     header, rows = sheet_rows(ws)
     assert header == ["No", "Peringkat", "Gagasan kegiatan", "Bidang", "Sub-bidang", "Lokasi (dusun)", "Volume",
@@ -233,7 +237,7 @@ def test_daftar_gagasan_xlsx_has_ranked_rows_totals_and_indonesian_formats(data:
                            + 40_000_000]
 
     # The totals are formulas (the office edits the draft), cached with the right values.
-    raw = workbook(fetch(data.admin, f"/api/exports/{PATAS}/daftar-gagasan.xlsx"), data_only=False).worksheets[0]
+    raw = workbook(fetch(data.admin, f"/api/exports/{data.desa}/daftar-gagasan.xlsx"), data_only=False).worksheets[0]
     assert raw.cell(row=11, column=12).value == "=SUM(L6:L10)"
     assert raw.cell(row=7, column=3).value == "=1+2 pelatihan kader"
     assert raw.cell(row=7, column=3).data_type == "s"  # "=1+2 …" typed on a phone stays text
@@ -247,10 +251,10 @@ def test_daftar_gagasan_xlsx_has_ranked_rows_totals_and_indonesian_formats(data:
 
 
 def test_daftar_gagasan_csv_has_the_same_rows_as_the_xlsx(data: Data) -> None:
-    r = fetch(data.admin, f"/api/exports/{PATAS}/daftar-gagasan.csv")
+    r = fetch(data.admin, f"/api/exports/{data.desa}/daftar-gagasan.csv")
     header, rows = csv_rows(r)
-    assert filename(r).endswith(".csv") and filename(r).startswith("daftar-gagasan-51.08.01.2010-Patas-")
-    x_header, x_rows = sheet_rows(workbook(fetch(data.admin, f"/api/exports/{PATAS}/daftar-gagasan.xlsx")).active)
+    assert filename(r).endswith(".csv") and filename(r).startswith(f"daftar-gagasan-{data.desa}-Patas-")
+    x_header, x_rows = sheet_rows(workbook(fetch(data.admin, f"/api/exports/{data.desa}/daftar-gagasan.xlsx")).active)
     assert header == x_header
     assert rows == [[as_csv(v) for v in row] for row in x_rows]
     assert rows[0][11] == "87500000" and rows[2][6] == "2,5"
@@ -262,7 +266,7 @@ def test_daftar_gagasan_csv_has_the_same_rows_as_the_xlsx(data: Data) -> None:
 
 
 def test_rekap_pengkajian_counts_per_dusun_and_bidang_and_ranks_the_masalah(data: Data) -> None:
-    wb = workbook(fetch(data.admin, f"/api/exports/{PATAS}/rekap-pengkajian.xlsx"))
+    wb = workbook(fetch(data.admin, f"/api/exports/{data.desa}/rekap-pengkajian.xlsx"))
     assert wb.sheetnames == ["Rekap dusun & bidang", "Peringkat masalah"]
     header, rows = sheet_rows(wb.worksheets[0])
     assert header == ["No", "Dusun", "Bidang", "Masalah", "Potensi", "Kebutuhan", "Jumlah"]
@@ -287,11 +291,11 @@ def test_rekap_pengkajian_counts_per_dusun_and_bidang_and_ranks_the_masalah(data
     ]
     assert m_rows[0][3] == "Tidak ada saluran" and m_rows[0][8] == "perempuan"
 
-    c_header, c_rows = csv_rows(fetch(data.admin, f"/api/exports/{PATAS}/rekap-pengkajian.csv"))
+    c_header, c_rows = csv_rows(fetch(data.admin, f"/api/exports/{data.desa}/rekap-pengkajian.csv"))
     assert c_header == header and c_rows == [[as_csv(v) for v in row] for row in rows]
-    p_header, p_rows = csv_rows(fetch(data.admin, f"/api/exports/{PATAS}/peringkat-masalah.csv"))
+    p_header, p_rows = csv_rows(fetch(data.admin, f"/api/exports/{data.desa}/peringkat-masalah.csv"))
     assert p_header == m_header and p_rows == [[as_csv(v) for v in row] for row in m_rows]
-    single = workbook(fetch(data.admin, f"/api/exports/{PATAS}/peringkat-masalah.xlsx"))
+    single = workbook(fetch(data.admin, f"/api/exports/{data.desa}/peringkat-masalah.xlsx"))
     assert single.sheetnames == ["Peringkat masalah"]
 
 
@@ -299,7 +303,7 @@ def test_rekap_pengkajian_counts_per_dusun_and_bidang_and_ranks_the_masalah(data
 
 
 def test_rekap_musyawarah_counts_women_and_men(data: Data) -> None:
-    wb = workbook(fetch(data.admin, f"/api/exports/{PATAS}/rekap-musyawarah.xlsx"))
+    wb = workbook(fetch(data.admin, f"/api/exports/{data.desa}/rekap-musyawarah.xlsx"))
     ws = wb.active
     header, rows = sheet_rows(ws)
     assert header == ["No", "Jenis musyawarah", "Tanggal", "Tempat", "Dusun", "Hadir laki-laki", "Hadir perempuan",
@@ -314,7 +318,7 @@ def test_rekap_musyawarah_counts_women_and_men(data: Data) -> None:
     assert ws.cell(row=6, column=9).number_format == "0.0%"
     assert ws.cell(row=6, column=3).number_format == "[$-421]d mmmm yyyy"  # 5 Agustus 2026
 
-    c_header, c_rows = csv_rows(fetch(data.admin, f"/api/exports/{PATAS}/rekap-musyawarah.csv"))
+    c_header, c_rows = csv_rows(fetch(data.admin, f"/api/exports/{data.desa}/rekap-musyawarah.csv"))
     assert c_header == header
     assert c_rows == [[as_csv(v, pct=i == 8) for i, v in enumerate(row)] for row in rows]
     assert c_rows[0][2] == "2026-08-05" and c_rows[0][8] == "40" and c_rows[-1][8] == "66,7"
@@ -323,19 +327,19 @@ def test_rekap_musyawarah_counts_women_and_men(data: Data) -> None:
 # --- access ----------------------------------------------------------------------------------------------
 
 
-def test_the_export_index_lists_the_admins_desa_with_links(data: Data) -> None:
+def test_the_export_index_lists_the_admins_desa_with_links(data: Data, store: Store) -> None:
     r = fetch(data.admin, "/api/exports")
     assert r.status_code == 200, r.text
     index = r.json()
-    assert {d["code"] for d in index["desa"]} == {f"51.08.01.20{i:02d}" for i in range(1, 15)}
-    patas = next(d for d in index["desa"] if d["code"] == PATAS)
-    assert patas["files"]["daftar-gagasan.xlsx"] == f"/api/exports/{PATAS}/daftar-gagasan.xlsx"
+    assert {d["code"] for d in index["desa"]} == store.desa_codes(GEROKGAK) >= REGISTER_GEROKGAK
+    patas = next(d for d in index["desa"] if d["code"] == data.desa)
+    assert patas["files"]["daftar-gagasan.xlsx"] == f"/api/exports/{data.desa}/daftar-gagasan.xlsx"
     assert fetch(data.admin, patas["files"]["rekap-musyawarah.csv"]).status_code == 200
 
 
 def test_a_cadres_token_cannot_reach_the_exports(data: Data) -> None:
-    for path in ("/api/exports", f"/api/exports/{PATAS}/daftar-gagasan.xlsx",
-                 f"/api/exports/{PATAS}/rekap-musyawarah.csv"):
+    for path in ("/api/exports", f"/api/exports/{data.desa}/daftar-gagasan.xlsx",
+                 f"/api/exports/{data.desa}/rekap-musyawarah.csv"):
         r = fetch(data.kader, path)
         assert r.status_code == 403, (path, r.text)
         assert r.json()["code"] == "forbidden"
@@ -344,19 +348,19 @@ def test_a_cadres_token_cannot_reach_the_exports(data: Data) -> None:
 def test_another_kecamatans_desa_and_unknown_files_are_not_found(data: Data, server: LiveServer,
                                                                  store: Store) -> None:
     for path in (f"/api/exports/{DESA_GANRA}/daftar-gagasan.xlsx", f"/api/exports/{DESA_GANRA}/rekap-musyawarah.csv",
-                 f"/api/exports/{GEROKGAK}/daftar-gagasan.xlsx", f"/api/exports/{PATAS}/rahasia.xlsx",
-                 f"/api/exports/{PATAS}/daftar-gagasan.pdf", "/api/exports/99.99.99.9999/daftar-gagasan.csv"):
+                 f"/api/exports/{GEROKGAK}/daftar-gagasan.xlsx", f"/api/exports/{data.desa}/rahasia.xlsx",
+                 f"/api/exports/{data.desa}/daftar-gagasan.pdf", "/api/exports/99.99.99.9999/daftar-gagasan.csv"):
         r = fetch(data.admin, path)
         assert r.status_code == 404, (path, r.text)
     ganra_admin = Device(server, server.login(*store.user("admin", GANRA)))
-    assert fetch(ganra_admin, f"/api/exports/{PATAS}/daftar-gagasan.xlsx").status_code == 404
+    assert fetch(ganra_admin, f"/api/exports/{data.desa}/daftar-gagasan.xlsx").status_code == 404
     # Ganra's admin gets Ganra's lists, and nothing of Gerokgak in its index.
     _, rows = csv_rows(fetch(ganra_admin, f"/api/exports/{DESA_GANRA}/daftar-gagasan.csv"))
     assert rows[-1][0] == "Jumlah"
     assert {d["code"][:8] for d in fetch(ganra_admin, "/api/exports").json()["desa"]} == {GANRA}
 
 
-def test_without_a_token_the_exports_answer_401(server: LiveServer) -> None:
+def test_without_a_token_the_exports_answer_401(server: LiveServer, data: Data) -> None:
     with server.client() as c:
-        assert c.get(f"/api/exports/{PATAS}/daftar-gagasan.xlsx").status_code == 401
+        assert c.get(f"/api/exports/{data.desa}/daftar-gagasan.xlsx").status_code == 401
         assert c.get("/api/dashboard").status_code == 401

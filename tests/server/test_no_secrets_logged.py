@@ -21,6 +21,9 @@ import pytest
 from tests.conftest import DESA_GEROKGAK, GEROKGAK, LiveServer, Store, start_server, stop_server
 from tests.syncing import Device, mutation
 
+# A server of its own at debug level per database and log format: the whole suite runs it.
+pytestmark = pytest.mark.slow
+
 
 def encodings(secret: str) -> dict[str, str]:
     raw = secret.encode()

@@ -63,6 +63,8 @@ def test_liveness_and_readiness(server: LiveServer) -> None:
         assert c.get("/api/health").json() == ready.json()
 
 
+@pytest.mark.slow  # a server of its own
+@pytest.mark.only_postgresql  # production's engine; a SQLite install runs one worker, and this is not about the engine
 def test_readiness_fails_when_redis_is_down_but_log_in_still_works(db_url: str, tmp_path: Path,
                                                                    store: Store) -> None:
     """Rate limits fail open (the per-account lock in the database still holds); readiness says why."""
@@ -80,6 +82,8 @@ def test_readiness_fails_when_redis_is_down_but_log_in_still_works(db_url: str, 
         stop_server(live)
 
 
+@pytest.mark.slow  # a server of its own
+@pytest.mark.only_postgresql  # production's engine; a SQLite install runs one worker, and this is not about the engine
 def test_log_in_limit_holds_across_workers(limited: LiveServer) -> None:
     """With per-process counting two workers would let 10 through; shared in Redis, exactly 5 pass."""
     statuses = []
@@ -100,6 +104,8 @@ def test_log_in_limit_holds_across_workers(limited: LiveServer) -> None:
     assert set(statuses[5:]) == {429}
 
 
+@pytest.mark.slow  # a server of its own
+@pytest.mark.only_postgresql  # production's engine; a SQLite install runs one worker, and this is not about the engine
 def test_push_limit_is_per_device(limited: LiveServer, store: Store) -> None:
     first = Device(limited, limited.login(*store.user("kader", DESA_GEROKGAK)))
     second = Device(limited, limited.login(*store.user("kader", DESA_GEROKGAK)))
@@ -135,7 +141,7 @@ def test_every_request_is_one_json_log_line_without_secrets(server: LiveServer, 
 
 
 @pytest.mark.parametrize("path", ["/", "/js/app.js", "/admin/", "/dasbor/", "/api/health", "/api/tidak-ada",
-                                  "/tidak-ada"])
+                                  "/tidak-ada", "/schema", "/schema/openapi.json", "/schema/swagger"])
 def test_security_headers(server: LiveServer, path: str) -> None:
     with server.client() as c:
         r = c.get(path)
@@ -151,6 +157,24 @@ def test_security_headers(server: LiveServer, path: str) -> None:
     assert "Strict-Transport-Security" not in r.headers  # plain HTTP here
 
 
+@pytest.mark.parametrize("path", ["/schema", "/schema/", "/schema/openapi.json", "/schema/swagger",
+                                  "/schema/redoc", "/schema/oauth2-redirect.html"])
+def test_the_api_description_loads_nothing_from_another_origin(server: LiveServer, path: str) -> None:
+    """/schema shares its origin with the admin and the app: it serves the description as data (no
+    viewer page whose scripts come from a CDN), under the API's Content-Security-Policy."""
+    with server.client() as c:
+        r = c.get(path)
+    assert r.headers["Content-Security-Policy"] == "default-src 'none'; frame-ancestors 'none'; sandbox"
+    assert "<script" not in r.text and "<link" not in r.text and "cdn" not in r.text.lower()
+    if path in ("/schema", "/schema/", "/schema/openapi.json"):
+        assert r.status_code == 200 and r.json()["openapi"].startswith("3.")
+        assert "html" not in r.headers["content-type"]
+    else:
+        assert r.status_code == 404  # no viewer page (Litestar's plain "Error 404" page, no script)
+
+
+@pytest.mark.slow  # a server of its own
+@pytest.mark.only_postgresql  # production's engine; a SQLite install runs one worker, and this is not about the engine
 def test_behind_an_https_proxy_the_admin_logs_in_with_secure_cookies(db_url: str, tmp_path: Path,
                                                                      store: Store) -> None:
     """The proxy forwards ``X-Forwarded-Proto: https``; the public host passes the admin's CSRF check, a

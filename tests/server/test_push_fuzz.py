@@ -33,8 +33,6 @@ from server.errors import CATALOGUE
 from tests.conftest import LiveServer, Store
 from tests.syncing import Device, mutation
 
-DESA_FUZZ = "51.08.01.2006"  # Gerokgak's Musi: only this test writes there
-DESA_OTHER = "51.08.01.2008"  # Gerokgak's Penyabangan: only this test writes there
 EXAMPLES = int(os.environ.get("KADER_FUZZ_EXAMPLES", "80"))
 MAX_BODY = 5 * 1024 * 1024  # the test server's KADER_MAX_BODY_BYTES (the default)
 PER_MUTATION_CODES = {"unknown_table", "forbidden", "invalid_fields", "missing_fields", "out_of_scope", "not_found",
@@ -45,9 +43,11 @@ BOOKKEEPING = ["history", "processed_mutations", "sync_clients", "sync_counter"]
 
 @dataclass
 class World:
+    desa: str  # the fuzzer's, made for this module
+    other: str  # another desa of the kecamatan, made for this module; the fuzzer must never touch it
     fuzzer: Device
-    own: dict[str, str]  # table -> a record of DESA_FUZZ
-    theirs: dict[str, str]  # table -> a record of DESA_OTHER
+    own: dict[str, str]  # table -> a record of ``desa``
+    theirs: dict[str, str]  # table -> a record of ``other``
     sent_mutation_ids: set[str] = field(default_factory=set)
 
 
@@ -68,9 +68,10 @@ def _records(device: Device) -> dict[str, str]:
 
 @pytest.fixture(scope="module")
 def world(server: LiveServer, store: Store) -> World:
-    fuzzer = Device(server, server.login(*store.user("kader", DESA_FUZZ), device="fuzz"))
-    other = Device(server, server.login(*store.user("kader", DESA_OTHER), device="fuzz-other"))
-    return World(fuzzer, _records(fuzzer), _records(other))
+    desa, other_desa = store.new_desa(), store.new_desa()
+    fuzzer = Device(server, server.login(*store.user("kader", desa), device="fuzz"))
+    other = Device(server, server.login(*store.user("kader", other_desa), device="fuzz-other"))
+    return World(desa, other_desa, fuzzer, _records(fuzzer), _records(other))
 
 
 def snapshot(store: Store) -> dict[str, Any]:
@@ -86,8 +87,8 @@ def snapshot(store: Store) -> dict[str, Any]:
     return store.run(work)
 
 
-def other_desa(snap: dict[str, Any]) -> dict[str, list[str]]:
-    return {t: [r for r in rows if DESA_OTHER in r] for t, rows in snap.items() if t in SYNCED + ["history"]}
+def other_desa(snap: dict[str, Any], code: str) -> dict[str, list[str]]:
+    return {t: [r for r in rows if code in r] for t, rows in snap.items() if t in SYNCED + ["history"]}
 
 
 # ---- what is sent ------------------------------------------------------------------------------------------------
@@ -174,7 +175,7 @@ def defective_mutation(draw: st.DrawFn, world: World) -> tuple[dict[str, Any], s
                            {"musyawarah_id": world.theirs["musyawarah"]}, base_version=1),
         ]))
     elif kind == "other_desa_code":
-        changes["desa_code"] = draw(st.sampled_from([DESA_OTHER, "73.12.07.2002", "51.08.01.2009"]))
+        changes["desa_code"] = draw(st.sampled_from([world.other, "73.12.07.2002", "51.08.01.2009"]))
     elif kind == "missing_field":
         changes.pop(sorted(changes)[0])
     elif kind == "bad_base_version":
@@ -327,7 +328,8 @@ def check_answer(store: Store, world: World, payload: Payload, response: httpx.R
     status = response.status_code
     assert status < 500, (payload.what, status, response.text[:500])
     after = snapshot(store)
-    assert other_desa(after) == other_desa(before), payload.what  # the other desa is never touched
+    # the other desa is never touched
+    assert other_desa(after, world.other) == other_desa(before, world.other), payload.what
     if status >= 400:
         assert response.headers["content-type"].startswith("application/problem+json"), payload.what
         problem = response.json()
@@ -474,7 +476,7 @@ def test_every_json_body_refuses_undecodable_bytes_with_400(
 ) -> None:
     """Litestar lets msgspec's UnicodeDecodeError and RecursionError through as 500s; here they are 400s."""
     admin = server.login(*store.user("admin", "51.08.01"), device="fuzz-admin")
-    target = path.replace("{code}", DESA_FUZZ).replace("{conflict_id}", str(uuid.uuid4()))
+    target = path.replace("{code}", world.desa).replace("{conflict_id}", str(uuid.uuid4()))
     before = snapshot(store)
     with server.client(admin) as c:
         r = c.request(method, target, content=UNDECODABLE[body], headers={"content-type": "application/json"})
@@ -519,10 +521,10 @@ def test_a_nul_character_elsewhere_is_a_400_and_changes_nothing(
     admin = server.login(*store.user("admin", "51.08.01"), device="fuzz-admin")
     request = {
         "login": ("POST", "/api/auth/login", {"username": "kader\x00x", "password": "rahasia-sekali"}),
-        "dusun": ("POST", f"/api/desa/{DESA_FUZZ}/dusun", {"nama": "Banjar\x00Kaja"}),
+        "dusun": ("POST", f"/api/desa/{world.desa}/dusun", {"nama": "Banjar\x00Kaja"}),
         "review note": ("POST", "/api/review", {"table": "pengkajian", "ids": [world.own["pengkajian"]],
                                                 "state": "perlu_perbaikan", "note": "Perbaiki\x00"}),
-        "path": ("GET", f"/api/desa/{DESA_FUZZ}%00/dusun", None),
+        "path": ("GET", f"/api/desa/{world.desa}%00/dusun", None),
     }[target]
     before = snapshot(store)
     with server.client(admin) as c:

@@ -14,7 +14,7 @@ from server.auth.service import principal_for_token
 from server.db.engine import make_engine
 from server.db.session import Database
 from tests.conftest import DESA_GEROKGAK, Store, _pg_admin, postgres_database
-from tests.sync.test_push_statements import counting
+from tests.support.statements import counting
 
 
 def test_the_token_check_is_one_statement_and_writes_nothing(store: Store) -> None:

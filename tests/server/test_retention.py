@@ -6,7 +6,7 @@ import datetime as dt
 import uuid
 
 from sync.engine.retention import purge
-from tests.conftest import DESA_GEROKGAK, LiveServer, Store
+from tests.conftest import LiveServer, Store
 from tests.syncing import Device, mutation
 
 
@@ -20,9 +20,9 @@ def _age(store: Store, table: str, rid: uuid.UUID, days: int) -> None:
     store.scalar(f"UPDATE {table} SET deleted_at = :p WHERE id = :i RETURNING 1", p=value, i=_id(store, rid))
 
 
-def test_an_old_cursor_after_a_purge_is_told_to_resync_and_a_fresh_pull_works(server: LiveServer,
-                                                                               store: Store) -> None:
-    kader = Device(server, server.login(*store.user("kader", DESA_GEROKGAK)))
+def test_an_old_cursor_after_a_purge_is_told_to_resync_and_a_fresh_pull_works(server: LiveServer, store: Store,
+                                                                               desa: str) -> None:
+    kader = Device(server, server.login(*store.user("kader", desa)))
     gone, referenced, kept = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
     kader.push(mutation("create", "pengkajian", gone, {"jenis": "masalah", "uraian": "Lama"}),
                mutation("create", "musyawarah", referenced, {"jenis": "musyawarah_dusun", "tanggal": "2026-01-05"}),
@@ -49,8 +49,8 @@ def test_an_old_cursor_after_a_purge_is_told_to_resync_and_a_fresh_pull_works(se
     assert str(gone) not in {ch["record_id"] for ch in fresh.json()["changes"]}
 
 
-def test_recent_tombstones_are_kept(server: LiveServer, store: Store) -> None:
-    kader = Device(server, server.login(*store.user("kader", DESA_GEROKGAK)))
+def test_recent_tombstones_are_kept(server: LiveServer, store: Store, desa: str) -> None:
+    kader = Device(server, server.login(*store.user("kader", desa)))
     rid = uuid.uuid4()
     kader.push(mutation("create", "pengkajian", rid, {"jenis": "potensi", "uraian": "Mata air"}))
     kader.push(mutation("delete", "pengkajian", rid, base_version=1))
@@ -58,10 +58,11 @@ def test_recent_tombstones_are_kept(server: LiveServer, store: Store) -> None:
     assert store.scalar("SELECT count(*) FROM pengkajian WHERE id = :i", i=_id(store, rid)) == 1
 
 
-def test_a_pull_begun_after_a_purge_pages_through_without_resync(server: LiveServer, store: Store) -> None:
+def test_a_pull_begun_after_a_purge_pages_through_without_resync(server: LiveServer, store: Store,
+                                                                desa: str) -> None:
     """Its cursors are below the purge mark while it pages, but it never held what was purged: only a
     purge made after a cursor sends that cursor back to the start."""
-    kader = Device(server, server.login(*store.user("kader", DESA_GEROKGAK)))
+    kader = Device(server, server.login(*store.user("kader", desa)))
     for n in range(6):
         kader.push(mutation("create", "pengkajian", uuid.uuid4(), {"jenis": "potensi", "uraian": f"Sesudah {n}"}))
     rid = uuid.uuid4()  # its tombstone is the newest change: the purge mark lies above every other
@@ -70,7 +71,7 @@ def test_a_pull_begun_after_a_purge_pages_through_without_resync(server: LiveSer
     _age(store, "pengkajian", rid, 400)
     store.run(lambda s: purge(s, dt.timedelta(days=365)))
 
-    fresh = Device(server, server.login(*store.user("kader", DESA_GEROKGAK)))
+    fresh = Device(server, server.login(*store.user("kader", desa)))
     changes = fresh.pull_all(limit=2)  # many pages, each cursor below the purge mark
     assert str(rid) not in {c["record_id"] for c in changes}
     assert {f"Sesudah {n}" for n in range(6)} <= {c["row"].get("uraian") for c in changes if c["row"]}

@@ -1,9 +1,10 @@
 """Schemathesis over every operation of ``/schema/openapi.json``, by real HTTP to the live server (both
 databases), as a cadre and as a kecamatan admin: valid and deliberately invalid requests alike never
-get a 5xx, every 4xx is problem details with a code from the catalogue, and every 2xx body fits the
-schema.
+get a 5xx, every 4xx is problem details with a code from the catalogue, and every answer fits the
+document: its status is one the operation documents, and its media type, headers and body are the ones
+documented for that status (so the description cannot drift from what the server does).
 
-The accounts are made for this test and write only in a desa no other test writes in, so the writes
+The accounts are made for this test and write only in a desa made for it (``desa``), so the writes
 schemathesis generates (push, review, dusun, uploads, log-out) leave the other tests' data and tokens
 alone; log-out is sent with a token logged in for that one request.
 
@@ -24,7 +25,12 @@ import schemathesis
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 from schemathesis.checks import not_a_server_error
-from schemathesis.specs.openapi.checks import response_schema_conformance
+from schemathesis.specs.openapi.checks import (
+    content_type_conformance,
+    response_headers_conformance,
+    response_schema_conformance,
+    status_code_conformance,
+)
 
 from server.app import create_app
 from server.errors import CATALOGUE
@@ -33,7 +39,6 @@ from sync.protocol import PROTOCOL_VERSION
 from tests.conftest import GEROKGAK, LiveServer, Store
 from tests.syncing import Device, mutation
 
-DESA_SCHEMATHESIS = "51.08.01.2005"  # Gerokgak's Sanggalangit: no other test writes there
 EXAMPLES = int(os.environ.get("KADER_SCHEMATHESIS_EXAMPLES", "15"))  # per operation, principal and mode
 
 
@@ -65,7 +70,10 @@ def problem_details_with_code(ctx: schemathesis.CheckContext, response: schemath
     return True
 
 
-CHECKS = [not_a_server_error, problem_details_with_code, response_schema_conformance]
+# Every answer fits the document: a documented status, a documented media type, documented headers and
+# a body that validates against the schema of that status (problem details included).
+CHECKS = [not_a_server_error, problem_details_with_code, status_code_conformance, content_type_conformance,
+          response_headers_conformance, response_schema_conformance]
 
 
 @pytest.fixture(scope="module")
@@ -74,8 +82,14 @@ def api(server: LiveServer) -> schemathesis.BaseSchema:
 
 
 @pytest.fixture(scope="module")
-def accounts(store: Store) -> dict[str, tuple[str, str]]:
-    return {"cadre": store.user("kader", DESA_SCHEMATHESIS), "admin": store.user("admin", GEROKGAK)}
+def desa(store: Store) -> str:
+    """The cadre's desa, made for this module."""
+    return store.new_desa()
+
+
+@pytest.fixture(scope="module")
+def accounts(store: Store, desa: str) -> dict[str, tuple[str, str]]:
+    return {"cadre": store.user("kader", desa), "admin": store.user("admin", GEROKGAK)}
 
 
 @pytest.fixture(scope="module")
@@ -84,7 +98,7 @@ def tokens(server: LiveServer, accounts: dict[str, tuple[str, str]]) -> dict[str
 
 
 @pytest.fixture(scope="module")
-def known(server: LiveServer, store: Store, tokens: dict[str, str]) -> dict[str, Any]:
+def known(server: LiveServer, store: Store, tokens: dict[str, str], desa: str) -> dict[str, Any]:
     """Real values for path parameters, so generated requests also reach real records, files and
     conflicts of the test's desa, not only 404s: a photo, a pengkajian and an open conflict on it."""
     photo = b"\xff\xd8\xff\xe0" + os.urandom(64)
@@ -93,14 +107,14 @@ def known(server: LiveServer, store: Store, tokens: dict[str, str]) -> dict[str,
         assert c.put(f"/api/attachments/{sha256}", content=photo, headers={"content-type": "image/jpeg"}
                      ).status_code == 201
     first = Device(server, tokens["cadre"])
-    second = Device(server, server.login(*store.user("kader", DESA_SCHEMATHESIS), device="schemathesis-2"))
+    second = Device(server, server.login(*store.user("kader", desa), device="schemathesis-2"))
     record = uuid.uuid4()
     assert first.push(mutation("create", "pengkajian", record, {"jenis": "masalah", "uraian": "Banjir"})
                       )[0]["status"] == "applied"
     first.push(mutation("update", "pengkajian", record, {"uraian": "Banjir rob"}, base_version=1))
     [clash] = second.push(mutation("update", "pengkajian", record, {"uraian": "Banjir bandang"}, base_version=1))
     assert clash["status"] == "conflict", clash
-    return {"code": DESA_SCHEMATHESIS, "desa_code": DESA_SCHEMATHESIS, "sha256": sha256, "table": "pengkajian",
+    return {"code": desa, "desa_code": desa, "sha256": sha256, "table": "pengkajian",
             "record_id": str(record), "conflict_id": clash["conflict_id"]}
 
 

@@ -16,13 +16,14 @@ MASALAH = {"jenis": "masalah", "uraian": "Jalan dusun tergenang saat hujan", "bi
 
 
 @pytest.fixture
-def kader(server: LiveServer, store: Store) -> Device:
-    return Device(server, server.login(*store.user("kader", DESA_GEROKGAK)))
+def kader(server: LiveServer, store: Store, desa: str) -> Device:
+    """A cadre of a desa made for the test: her pulls hold the test's changes only."""
+    return Device(server, server.login(*store.user("kader", desa)))
 
 
 @pytest.fixture
-def kader2(server: LiveServer, store: Store) -> Device:
-    return Device(server, server.login(*store.user("kader", DESA_GEROKGAK)))
+def kader2(server: LiveServer, store: Store, desa: str) -> Device:
+    return Device(server, server.login(*store.user("kader", desa)))
 
 
 @pytest.fixture
@@ -37,13 +38,13 @@ def created(device: Device, table: str = "pengkajian", changes: dict | None = No
     return rid
 
 
-def test_a_create_is_applied_once_and_pulled_by_the_other_cadre(kader: Device, kader2: Device) -> None:
+def test_a_create_is_applied_once_and_pulled_by_the_other_cadre(kader: Device, kader2: Device, desa: str) -> None:
     kader2.pull_all()
     rid = created(kader)
     [change] = [c for c in kader2.pull_all() if c["record_id"] == str(rid)]
     assert change["table"] == "pengkajian" and change["version"] == 1
     assert change["row"]["uraian"] == MASALAH["uraian"] and change["row"]["skor_total"] == 9
-    assert change["row"]["desa_code"] == DESA_GEROKGAK and change["row"]["review_state"] == "diajukan"
+    assert change["row"]["desa_code"] == desa and change["row"]["review_state"] == "diajukan"
 
 
 def test_a_retried_push_changes_nothing_and_answers_the_same(kader: Device, store: Store) -> None:
@@ -156,8 +157,14 @@ def test_a_rejected_mutation_does_not_block_the_rest(kader: Device, store: Store
 def test_another_desas_records_are_refused_and_untouched(server: LiveServer, store: Store, kader: Device) -> None:
     other = Device(server, server.login(*store.user("kader", DESA_GANRA)))
     rid = created(other, changes={**MASALAH, "uraian": "Milik Ganra"})
-    [r] = kader.push(mutation("update", "pengkajian", rid, {"uraian": "Diubah dari Gerokgak"}, base_version=1))
-    assert r["status"] == "rejected" and r["error_code"] == "out_of_scope"
+    nowhere = uuid.uuid4()
+    # Another desa's record reads exactly as a record that does not exist: nothing tells her it is there.
+    for op, changes in (("update", {"uraian": "Diubah dari Gerokgak"}), ("delete", None)):
+        [r] = kader.push(mutation(op, "pengkajian", rid, changes, base_version=1))
+        [unknown] = kader.push(mutation(op, "pengkajian", nowhere, changes, base_version=1))
+        assert (r["status"], r["error_code"]) == ("rejected", "not_found"), r
+        assert (unknown["status"], unknown["error_code"]) == ("rejected", "not_found"), unknown
+        assert r["reason"].replace(str(rid), "ID") == unknown["reason"].replace(str(nowhere), "ID")
     [r] = kader.push(mutation("create", "pengkajian", uuid.uuid4(), {**MASALAH, "desa_code": DESA_GANRA}))
     assert r["status"] == "rejected" and r["error_code"] == "out_of_scope"
     assert store.scalar("SELECT uraian FROM pengkajian WHERE id = :i", i=_db_id(store, str(rid))) == "Milik Ganra"
@@ -194,10 +201,11 @@ def test_a_kecamatan_admin_pulls_every_desa_of_it_and_no_other(server: LiveServe
     assert str(mine) in seen and str(theirs) not in seen
 
 
-def test_an_admin_creates_in_a_desa_she_names_and_comments_reach_the_cadre(admin: Device, kader: Device) -> None:
+def test_an_admin_creates_in_a_desa_she_names_and_comments_reach_the_cadre(admin: Device, kader: Device,
+                                                                          desa: str) -> None:
     rid = created(kader)
     kader.pull_all()
-    [r] = admin.push(mutation("create", "komentar", uuid.uuid4(), {"desa_code": DESA_GEROKGAK,
+    [r] = admin.push(mutation("create", "komentar", uuid.uuid4(), {"desa_code": desa,
                                                                    "record_table": "pengkajian",
                                                                    "record_id": str(rid), "isi": "Lengkapi lokasi"}))
     assert r["status"] == "applied", r
@@ -214,7 +222,8 @@ def test_pull_pages_deliver_every_change_exactly_once(kader: Device, kader2: Dev
     assert sorted(received) == sorted(ids)
 
 
-def test_first_pull_brings_reference_data(kader: Device) -> None:
+def test_first_pull_brings_reference_data(server: LiveServer, store: Store) -> None:
+    kader = Device(server, server.login(*store.user("kader", DESA_GEROKGAK)))
     with kader.http() as c:
         page = c.get("/api/sync/pull", params={"limit": 1}).json()
     assert {"code": "2.3", "nama": "Pekerjaan umum & penataan ruang", "parent_code": "2"} in page["reference"]["bidang"]
@@ -251,9 +260,9 @@ def test_a_gzipped_push_is_accepted_and_a_large_pull_is_gzipped(kader: Device) -
     assert pulled.headers.get("content-encoding") == "gzip"
 
 
-def test_a_client_id_belongs_to_one_account(server: LiveServer, store: Store, kader: Device) -> None:
+def test_a_client_id_belongs_to_one_account(server: LiveServer, store: Store, kader: Device, desa: str) -> None:
     kader.push()
-    thief = Device(server, server.login(*store.user("kader", DESA_GEROKGAK)))
+    thief = Device(server, server.login(*store.user("kader", desa)))
     thief.client_id = kader.client_id
     r = thief.push_raw([])
     assert r.status_code == 403 and r.json()["code"] == "client_mismatch"
@@ -315,3 +324,82 @@ def test_a_musyawarah_with_narasumber_and_keputusan_round_trips(kader: Device) -
     row = next(c["row"] for c in kader.pull_all() if c["record_id"] == str(rid))
     assert row["narasumber"] == [{"nama": "Pak Camat", "unsur": "pemerintah"}]
     assert (row["keputusan"], row["jam_mulai"]) == (["Drainase prioritas 1"], "09:00")
+
+
+def test_a_comment_is_never_edited_nor_deleted_by_a_cadre_and_an_admin_may_remove_it(
+    kader: Device, kader2: Device, admin: Device, store: Store
+) -> None:
+    """Comments are append-only (docs/sync-protocol.md, "Records"): another cadre's delete, and the
+    author's own, are refused like an edit; the kecamatan admin may remove one (moderation)."""
+    rid = created(kader)
+    comment = uuid.uuid4()
+    [r] = kader.push(mutation("create", "komentar", comment,
+                              {"record_table": "pengkajian", "record_id": str(rid), "isi": "Sudah dicek"}))
+    assert r["status"] == "applied", r
+    for device in (kader2, kader):
+        [r] = device.push(mutation("delete", "komentar", comment, base_version=1))
+        assert (r["status"], r["error_code"]) == ("rejected", "append_only"), r
+        [r] = device.push(mutation("update", "komentar", comment, {"isi": "Diganti"}, base_version=1))
+        assert (r["status"], r["error_code"]) == ("rejected", "append_only"), r
+    row = store.rows("SELECT isi, deleted_at, version FROM komentar WHERE id = :i", i=_db_id(store, str(comment)))
+    assert [tuple(x) for x in row] == [("Sudah dicek", None, 1)]
+    [r] = admin.push(mutation("delete", "komentar", comment, base_version=1))
+    assert r["status"] == "applied", r
+    assert store.scalar("SELECT deleted_at FROM komentar WHERE id = :i", i=_db_id(store, str(comment))) is not None
+
+
+def test_a_mutation_id_reused_by_another_account_is_her_own_new_mutation(
+    server: LiveServer, store: Store, kader: Device
+) -> None:
+    """Stored answers belong to the account that was answered: another cadre who sends a mutation id
+    already taken gets her own mutation applied, never the first one's answer (record id, version)."""
+    ganra = Device(server, server.login(*store.user("kader", DESA_GANRA)))
+    shared = uuid.uuid4()
+    mine, hers = uuid.uuid4(), uuid.uuid4()
+    [first] = kader.push(mutation("create", "pengkajian", mine, {**MASALAH, "uraian": "Punya Gerokgak"},
+                                  mutation_id=shared))
+    assert (first["status"], first["record_id"]) == ("applied", str(mine))
+    [second] = ganra.push(mutation("create", "pengkajian", hers, {**MASALAH, "uraian": "Punya Ganra"},
+                                   mutation_id=shared))
+    assert (second["status"], second["record_id"]) == ("applied", str(hers)), second
+    assert store.scalar("SELECT uraian FROM pengkajian WHERE id = :i", i=_db_id(store, str(hers))) == "Punya Ganra"
+    assert store.scalar("SELECT uraian FROM pengkajian WHERE id = :i", i=_db_id(store, str(mine))) == "Punya Gerokgak"
+    # A retry of either, from the same installation, is answered again and writes nothing.
+    [again] = ganra.push(mutation("create", "pengkajian", hers, {**MASALAH, "uraian": "Punya Ganra"},
+                                  mutation_id=shared))
+    assert again == second
+    # The same account on another installation (unsent data carried over by file) is answered too.
+    other_phone = Device(server, kader.token)
+    [carried] = other_phone.push(mutation("create", "pengkajian", mine, {**MASALAH, "uraian": "Punya Gerokgak"},
+                                          mutation_id=shared))
+    assert carried == first
+    assert store.scalar("SELECT count(*) FROM history WHERE record_id = :i", i=_db_id(store, str(mine))) == 1
+    assert store.scalar("SELECT count(*) FROM history WHERE record_id = :i", i=_db_id(store, str(hers))) == 1
+
+
+def test_a_value_typed_to_settle_a_conflict_must_reference_a_record_of_the_same_desa(
+    kader: Device, kader2: Device, admin: Device, store: Store, desa: str
+) -> None:
+    """Settling a conflict obeys the rules of a push: a dusun of another desa is refused as it would be
+    in a push (``invalid_reference``), and nothing is stored."""
+    dusun = {}
+    for name, where in (("kaja", desa), ("kelod", desa), ("lain", DESA_PEJARAKAN)):
+        dusun[name] = uuid.uuid4()
+        [r] = admin.push(mutation("create", "dusun", dusun[name], {"desa_code": where, "nama": f"Banjar {name}"}))
+        assert r["status"] == "applied", r
+    rid = created(kader)
+    kader.push(mutation("update", "pengkajian", rid, {"dusun_id": str(dusun["kaja"])}, base_version=1))
+    [r] = kader2.push(mutation("update", "pengkajian", rid, {"dusun_id": str(dusun["kelod"])}, base_version=1))
+    assert r["status"] == "conflict", r
+    with kader.http() as c:
+        bad = c.post(f"/api/sync/conflicts/{r['conflict_id']}/resolve",
+                     json={"fields": {"dusun_id": {"pick": "edited", "value": str(dusun["lain"])}}})
+        assert (bad.status_code, bad.json()["code"]) == (400, "invalid_reference"), bad.text
+        conflict = _db_id(store, r["conflict_id"])
+        assert store.scalar("SELECT resolved_at FROM conflicts WHERE id = :i", i=conflict) is None
+        assert store.scalar("SELECT dusun_id FROM pengkajian WHERE id = :i", i=_db_id(store, str(rid))) \
+            in (str(dusun["kaja"]), dusun["kaja"])
+        good = c.post(f"/api/sync/conflicts/{r['conflict_id']}/resolve",
+                      json={"fields": {"dusun_id": {"pick": "edited", "value": str(dusun["kelod"])}}})
+        assert good.status_code == 200, good.text
+        assert good.json()["record"]["dusun_id"] == str(dusun["kelod"])

@@ -23,33 +23,21 @@ import struct
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
-import msgspec
 import pytest
-from sqlalchemy import func, select
 from sqlalchemy.engine import make_url
 
-from server.models import (
-    History,
-    Kehadiran,
-    Musyawarah,
-    Pengkajian,
-    ProcessedMutation,
-    SyncClient,
-    SyncCounter,
-)
+from server.models import History, Pengkajian, ProcessedMutation
 from server.models.sync import Conflict
 from tests.conftest import DESA_GEROKGAK, LiveServer, Store, start_server, stop_server
+from tests.support.pushes import MASALAH, count, counter, envelope, large_batch, stored_of_batch, wait_until
 from tests.syncing import Device, mutation
-
-MASALAH = {"jenis": "masalah", "uraian": "Air bersih sering mati di musim kemarau", "bidang_code": "2",
-           "skor_dirasakan": 4, "skor_parah": 3}
 
 
 @pytest.fixture
@@ -58,30 +46,6 @@ def kader(server: LiveServer, store: Store) -> Device:
 
 
 # --- helpers --------------------------------------------------------------------------------------------
-
-
-def count(store: Store, model: Any, *where: Any) -> int:
-    async def work(s: Any) -> int:
-        return int(await s.scalar(select(func.count()).select_from(model).where(*where)))
-
-    return store.run(work)
-
-
-def counter(store: Store) -> int:
-    return store.run(lambda s: s.scalar(select(SyncCounter.value).where(SyncCounter.id == 1)))
-
-
-def wait_until(check: Callable[[], bool], what: str, timeout: float = 20.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not check():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout}s waiting for: {what}")
-        time.sleep(0.05)
-
-
-def envelope(device: Device, mutations: list[dict[str, Any]]) -> bytes:
-    return msgspec.json.encode({"client_id": str(device.client_id), "protocol_version": 1, "app_version": "test",
-                                "mutations": mutations})
 
 
 def send_without_reading(server: LiveServer, token: str, body: bytes) -> socket.socket:
@@ -321,68 +285,58 @@ def test_a_batch_sent_twice_gets_byte_for_byte_the_same_answer(
 # --- b. the server killed mid-push ----------------------------------------------------------------------
 
 
-def large_batch(musyawarah_id: uuid.UUID, size: int = 400) -> list[dict[str, Any]]:
-    """A musyawarah and its attendance list: one create and ``size - 1`` kehadiran rows."""
-    notulen = "Warga membahas perbaikan saluran irigasi subak dan jadwal gotong royong. " * 60
-    batch = [mutation("create", "musyawarah", musyawarah_id,
-                      {"jenis": "musyawarah_dusun", "tanggal": "2026-03-02", "tempat": "Balai banjar",
-                       "notulen": notulen})]
-    batch += [mutation("create", "kehadiran", uuid.uuid4(),
-                       {"musyawarah_id": str(musyawarah_id), "nama": f"Warga ke-{n}",
-                        "jenis_kelamin": "P" if n % 2 else "L", "unsur": "tokoh masyarakat"})
-              for n in range(size - 1)]
-    return batch
-
-
-def stored_of_batch(store: Store, device: Device, musyawarah_id: uuid.UUID) -> tuple[int, int, int, int, int]:
-    return (count(store, Musyawarah, Musyawarah.id == musyawarah_id),
-            count(store, Kehadiran, Kehadiran.musyawarah_id == musyawarah_id),
-            count(store, History, History.client_id == device.client_id),
-            count(store, ProcessedMutation, ProcessedMutation.client_id == device.client_id),
-            count(store, SyncClient, SyncClient.id == device.client_id))
+# SQLite has no row lock to hold a push at its last step, so the kill lands by timing: after the push has
+# taken the write lock, a little later each try, until one lands before the push's answer (a fast push may
+# be done before the first). Each try is a new server and a new batch.
+SQLITE_KILL_AFTER = (0.2, 0.1, 0.05, 0.02, 0.01, 0.0)
 
 
 @pytest.mark.slow
 def test_a_server_killed_mid_push_leaves_nothing_half_written_and_the_retry_stores_it_once(
         db_url: str, store: Store, tmp_path: Path) -> None:
     size = 400
-    doomed = start_server(db_url, tmp_path)
-    device = Device(doomed, doomed.login(*store.user("kader", DESA_GEROKGAK)))
-    musyawarah_id = uuid.uuid4()
-    batch = large_batch(musyawarah_id, size)
-    outcome: dict[str, Any] = {}
-
-    def push_in_flight() -> None:
-        try:
-            outcome["response"] = device.push_raw(batch)
-        except httpx.HTTPError as e:  # the server died under the request: the answer is lost
-            outcome["error"] = e
-
+    username, password = store.user("kader", DESA_GEROKGAK)
     seq_before = counter(store)
-    sender = threading.Thread(target=push_in_flight, daemon=True)
-    try:
-        if is_postgres(store):
-            with counter_locked(db_url):
+    for delay in (None,) if is_postgres(store) else SQLITE_KILL_AFTER:
+        doomed = start_server(db_url, tmp_path)
+        device = Device(doomed, doomed.login(username, password))
+        musyawarah_id = uuid.uuid4()
+        batch = large_batch(musyawarah_id, size)
+        outcome: dict[str, Any] = {}
+
+        def push_in_flight(device: Device = device, batch: list[dict[str, Any]] = batch,
+                           outcome: dict[str, Any] = outcome) -> None:
+            try:
+                outcome["response"] = device.push_raw(batch)
+            except httpx.HTTPError as e:  # the server died under the request: the answer is lost
+                outcome["error"] = e
+
+        sender = threading.Thread(target=push_in_flight, daemon=True)
+        try:
+            if is_postgres(store):
+                with counter_locked(db_url):
+                    sender.start()
+                    wait_until(lambda: bool(pushes_waiting_for_counter(store)), "the push to reach its last step")
+                    [pid] = pushes_waiting_for_counter(store)
+                    # All 400 answers are written in the open transaction and its rows locked for the batch;
+                    # only numbering, the rows and history (written once, numbered) and COMMIT are left.
+                    assert holds_row_locks_on(store, pid, "processed_mutations")
+                    doomed.process.kill()
+                    doomed.process.wait(10)
+                # Lock released: the orphaned backend runs on, finds its client gone and rolls back.
+                wait_until(lambda pid=pid: not backend_alive(store, pid), "the killed server's transaction to end")
+            else:
                 sender.start()
-                wait_until(lambda: bool(pushes_waiting_for_counter(store)), "the push to reach its last step")
-                [pid] = pushes_waiting_for_counter(store)
-                # All 400 answers are written in the open transaction and its rows locked for the batch;
-                # only numbering, the rows and history (written once, numbered) and COMMIT are left.
-                assert holds_row_locks_on(store, pid, "processed_mutations")
+                wait_until(lambda: sqlite_writer_active(db_url), "the push to open its write transaction", timeout=10)
+                time.sleep(delay or 0)
                 doomed.process.kill()
                 doomed.process.wait(10)
-            # Lock released: the orphaned backend runs on, finds its client gone and rolls back.
-            wait_until(lambda: not backend_alive(store, pid), "the killed server's transaction to end")
-        else:
-            sender.start()
-            wait_until(lambda: sqlite_writer_active(db_url), "the push to open its write transaction", timeout=10)
-            time.sleep(0.02)  # a 400-mutation push holds the write lock for some 50-300 ms here: land inside it
-            doomed.process.kill()
-            doomed.process.wait(10)
-        sender.join(30)
-    finally:
-        if doomed.process.poll() is None:
-            stop_server(doomed)
+            sender.join(30)
+        finally:
+            if doomed.process.poll() is None:
+                stop_server(doomed)
+        if "response" not in outcome or outcome["response"].status_code != 200:
+            break  # the kill landed before the answer
     assert "response" not in outcome or outcome["response"].status_code != 200, "the push finished before the kill"
 
     stored = stored_of_batch(store, device, musyawarah_id)

@@ -13,13 +13,9 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
 import msgspec
-from sqlalchemy import event
-from sqlalchemy.ext.asyncio import AsyncEngine
 
 from server.db.engine import make_engine, make_sessionmaker
 from sync.engine.push import push
@@ -27,9 +23,9 @@ from sync.engine.writer import Actor
 from sync.protocol import PushRequest
 from sync.vocabulary import Role
 from tests.conftest import Store
+from tests.support.statements import counting
 from tests.syncing import mutation
 
-DESA_SUMBERKIMA = "51.08.01.2007"  # a desa of Gerokgak no other test writes in
 PER_BATCH = 20  # statements a batch may cost, whatever its size (it touches at most 3 tables here)
 
 
@@ -38,23 +34,8 @@ def masalah(i: int) -> dict[str, Any]:
             "skor_parah": 3, "penyebab": "Sedimentasi", "lokasi": f"Dusun {i}"}
 
 
-@contextmanager
-def counting(engine: AsyncEngine) -> Iterator[list[str]]:
-    statements: list[str] = []
-
-    def seen(conn, cursor, statement, parameters, context, executemany) -> None:  # type: ignore[no-untyped-def]
-        words = statement.split()
-        statements.append(" ".join(words[:3]))
-
-    event.listen(engine.sync_engine, "before_cursor_execute", seen)
-    try:
-        yield statements
-    finally:
-        event.remove(engine.sync_engine, "before_cursor_execute", seen)
-
-
 class Cadre:
-    def __init__(self, store: Store, desa: str = DESA_SUMBERKIMA) -> None:
+    def __init__(self, store: Store, desa: str) -> None:
         username, _ = store.user("kader", desa)
         self.user_id = store.scalar("SELECT id FROM users WHERE username = :u", u=username)
         self.client_id = uuid.uuid4()
@@ -91,10 +72,10 @@ def day_of_work(n: int) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     return first, second
 
 
-def test_a_push_costs_the_same_few_statements_for_5_or_40_mutations(store: Store) -> None:
+def test_a_push_costs_the_same_few_statements_for_5_or_40_mutations(store: Store, desa: str) -> None:
     counts = []
     for n in (5, 40):
-        cadre = Cadre(store)
+        cadre = Cadre(store, desa)
         for batch in day_of_work(n):
             results, statements = cadre.push(batch)
             assert {r["status"] for r in results} == {"applied"}, results
@@ -104,8 +85,8 @@ def test_a_push_costs_the_same_few_statements_for_5_or_40_mutations(store: Store
     assert small == large, (small, large)
 
 
-def test_the_stored_rows_history_and_answers_are_all_there(store: Store) -> None:
-    cadre = Cadre(store)
+def test_the_stored_rows_history_and_answers_are_all_there(store: Store, desa: str) -> None:
+    cadre = Cadre(store, desa)
     first, second = day_of_work(6)
     cadre.push(first)
     results, _ = cadre.push(second)
@@ -124,10 +105,10 @@ def test_the_stored_rows_history_and_answers_are_all_there(store: Store) -> None
     assert not [s for s in statements if s.startswith(("INSERT history", "UPDATE pengkajian"))], statements
 
 
-def test_a_mutation_the_database_refuses_is_rejected_alone(store: Store) -> None:
+def test_a_mutation_the_database_refuses_is_rejected_alone(store: Store, desa: str) -> None:
     """An unknown bidang code passes the wire check but not the foreign key: the batch is re-run with a
     savepoint per mutation, and only that one is rejected."""
-    cadre = Cadre(store)
+    cadre = Cadre(store, desa)
     good = [uuid.uuid4(), uuid.uuid4()]
     results, statements = cadre.push([
         mutation("create", "pengkajian", good[0], masalah(1)),

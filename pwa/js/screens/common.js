@@ -2,8 +2,9 @@
 // dusun picker, and working out which fields a form changed.
 
 import * as db from '../db.js';
-import { formatNumber, formatTime, label, t } from '../i18n/index.js';
+import { formatDate, formatHour, formatNumber, formatTime, label, t } from '../i18n/index.js';
 import { canonical, coerce, scoreTotal } from '../protocol.js';
+import { heldText, refusalText } from '../reasons.js';
 import { badge, h, select } from '../ui.js';
 
 export const PAGE = 50; // rows drawn at once: a list of 10,000 must still open at once on a cheap phone
@@ -15,9 +16,19 @@ export async function dusunMap() {
   return new Map((await db.listRecords('dusun')).map((d) => [d.id, d.row.nama]));
 }
 
-export function dusunSelect(dusun, value, name = 'dusun_id') {
-  return select(name, [...dusun].sort((a, b) => a[1].localeCompare(b[1])), value);
+export function dusunSelect(dusun, value, name = 'dusun_id', options = {}) {
+  return select(name, [...dusun].sort((a, b) => a[1].localeCompare(b[1])), value, options);
 }
+
+// A musyawarah named so that two on one day differ: date, time, kind, place and dusun.
+export function musyawarahLabel(row, dusun) {
+  const when = [formatDate(row.tanggal), formatHour(row.jam_mulai)].filter(Boolean).join(' ');
+  return [when, label('musyawarah', row.jenis), row.tempat, dusun.get(row.dusun_id)].filter(Boolean).join(' · ');
+}
+
+// Newest meeting first; the same day by its start time.
+export const byMeetingTime = (a, b) => String(b.row.tanggal || '').localeCompare(String(a.row.tanggal || ''))
+  || String(b.row.jam_mulai || '').localeCompare(String(a.row.jam_mulai || ''));
 
 // Peringkat, by the one rule the server's exports use (sync/ranking.py; docs/sync-protocol.md,
 // "Peringkat"; keep the two in step). Computed when shown, never stored or sent. Ranked together: the
@@ -68,7 +79,7 @@ export function recordRow(kind, rec, { title, sub, rank, total }) {
         total !== null && total !== undefined ? h('span', { class: 'mark' }, t('score.total_short', { n: total })) : null,
         rec.pending ? h('span', { class: 'mark pending' }, t('mark.unsent')) : null,
         rec.row.has_conflict ? h('span', { class: 'mark conflict' }, t('mark.conflict')) : null,
-        rec.rejected ? h('span', { class: 'mark rejected' }, t('mark.rejected')) : null)));
+        rec.refused ? h('span', { class: 'mark rejected' }, t('mark.rejected')) : null)));
 }
 
 // A list that draws PAGE rows, with a button for more.
@@ -87,24 +98,44 @@ export function pagedList(items, draw) {
     h('p', { class: 'muted small' }, t('list.count', { n: items.length })));
 }
 
+// The review service keeps each note as a comment "[state] note" (server/reviews/service.py), so the
+// trail of notes survives later reviews. Shown in words; the newest one is the note in the box above
+// and is not repeated below it.
+const REVIEW_COMMENT = /^\[(diajukan|diverifikasi|perlu_perbaikan|ditolak)\] ([\s\S]*)$/;
+
 // The review state, the admin's note and comments, and what the phone still owes the server.
 export async function reviewBox(table, rec) {
   if (!rec) return null;
-  const comments = (await db.listRecords('komentar'))
-    .filter((c) => c.row.record_id === rec.id && c.row.record_table === table)
-    .sort((a, b) => String(a.row.created_at).localeCompare(String(b.row.created_at)));
   const state = stateOf(rec);
   const note = rec.row.review_note;
-  return h('section', { class: `review state-${state}`, 'data-testid': 'review' },
+  const held = (await db.outboxState()).held.find((x) => x.table === table && x.id === rec.id);
+  const refused = rec.refused ? refusalText(rec.refused) : null;
+  const comments = (await db.listRecords('komentar'))
+    .filter((c) => c.row.record_id === rec.id && c.row.record_table === table)
+    .sort((a, b) => String(a.row.created_at).localeCompare(String(b.row.created_at)))
+    .map((c) => {
+      const [, reviewed, text] = REVIEW_COMMENT.exec(c.row.isi || '') || [];
+      return { at: c.row.created_at, reviewed, text: reviewed ? text : c.row.isi };
+    });
+  const lastReview = [...comments].reverse().find((c) => c.reviewed);
+  const shown = comments.filter((c) => !(c === lastReview && c.text === note));
+  return h('section', { class: `review state-${state}`, 'data-testid': 'review',
+    // the form marks this field too (app.js), where she fixes it
+    'data-refused-field': rec.refused?.field ?? null, 'data-refused-text': refused },
     h('p', {}, t('review.state'), ' ', badge(state)),
     note ? h('p', { class: 'note', 'data-testid': 'review-note' }, h('strong', {}, t('review.note')), ' ', note) : null,
     state === 'perlu_perbaikan' ? h('p', { class: 'hint' }, t('review.fix_hint')) : null,
     state === 'diverifikasi' ? h('p', { class: 'hint' }, t('review.verified_hint')) : null,
     rec.pending ? h('p', { class: 'hint pending' }, t('review.pending', { n: rec.pending })) : null,
     rec.row.has_conflict ? h('p', {}, h('a', { href: '#/konflik' }, t('review.conflict'))) : null,
-    rec.rejected ? h('p', { class: 'error' }, t('review.rejected', { reason: rec.rejected.reason || rec.rejected.code })) : null,
-    comments.length ? h('div', { class: 'comments' }, h('h3', {}, t('review.comments')),
-      comments.map((c) => h('p', { class: 'comment' }, h('small', {}, formatTime(Date.parse(c.row.created_at))), ' ', c.row.isi)))
+    refused ? h('p', { class: 'error', 'data-testid': 'refused-reason' }, t('review.rejected', { reason: refused }), ' ',
+      h('a', { href: '#/perlu' }, t('nav.perlu'))) : null,
+    held ? h('p', { class: 'hint', 'data-testid': 'held-reason' }, heldText(held.root.slice(0, held.root.indexOf('/'))), ' ',
+      h('a', { href: '#/perlu' }, t('nav.perlu'))) : null,
+    shown.length ? h('div', { class: 'comments' }, h('h3', {}, t('review.comments')),
+      shown.map((c) => h('p', { class: 'comment', 'data-testid': 'comment' }, h('small', {}, formatTime(Date.parse(c.at))), ' ',
+        c.reviewed ? h('strong', {}, t('review.comment_state', { state: label('state', c.reviewed) })) : null,
+        c.reviewed ? ' ' : null, c.text)))
       : null);
 }
 

@@ -1,25 +1,27 @@
 // Musyawarah: the meeting, its decisions and photos of the signed attendance list, and a daftar hadir
 // fast enough to type 40 names: type a name, tap P or L, the line is saved and the cursor is back.
-// Each attendance line is its own record, so lines added on two phones merge instead of conflicting.
+// Names are optional: a tap with the box empty counts one person (a tally when there is no time for
+// names). Each attendance line is its own record, so lines added on two phones merge instead of
+// conflicting.
 
 import { app } from '../app.js';
 import * as db from '../db.js';
-import { label, t } from '../i18n/index.js';
+import { formatDate, label, t } from '../i18n/index.js';
 import { resizePhoto } from '../photo.js';
 import { JENIS_MUSYAWARAH, UNSUR, uuidv7, wireTime } from '../protocol.js';
 import { downloadAttachment } from '../sync.js';
-import { ask, field, formValues, h, input, markDirty, replace, select, textarea, toast } from '../ui.js';
-import { dusunMap, dusunSelect, pagedList, recordRow, reviewBox } from './common.js';
+import { ask, field, fileButton, formValues, h, input, markDirty, replace, select, textarea, toast } from '../ui.js';
+import { byMeetingTime, dusunMap, dusunSelect, pagedList, recordRow, reviewBox } from './common.js';
 import { afterSave, formShell, saveBar, saveForm } from './records.js';
 
 export async function musyawarahScreen(el, [id]) {
   if (id) return musyawarahForm(el, id);
   const [records, dusun] = await Promise.all([db.listRecords('musyawarah'), dusunMap()]);
-  records.sort((a, b) => String(b.row.tanggal).localeCompare(String(a.row.tanggal)));
+  records.sort(byMeetingTime);
   replace(el, h('div', { class: 'head' }, h('h1', {}, t('nav.musyawarah')),
     h('a', { class: 'button primary', href: '#/musyawarah/baru', 'data-testid': 'new' }, t('form.new'))),
   pagedList(records, (rec) => recordRow('musyawarah', rec, {
-    title: `${label('musyawarah', rec.row.jenis)} · ${rec.row.tanggal || ''}`,
+    title: `${label('musyawarah', rec.row.jenis)} · ${formatDate(rec.row.tanggal)}`,
     sub: [rec.row.tempat, dusun.get(rec.row.dusun_id)].filter(Boolean).join(' · '),
   })));
 }
@@ -32,11 +34,14 @@ async function musyawarahForm(el, id) {
   const [rec, dusun] = await Promise.all([isNew ? null : db.getRecord('musyawarah', id), dusunMap()]);
   if (!isNew && !rec) { replace(el, h('p', {}, t('form.not_found'))); return; }
   const row = rec?.row || { jenis: 'musyawarah_dusun', tanggal: today() };
+  const dayText = h('span', { 'data-testid': 'tanggal-text' }, formatDate(row.tanggal, true)); // "Selasa, 8 Desember 2026"
   const photos = [...(row.foto || [])];
-  const fresh = []; // photos taken now, stored with the record when she saves
+  const fresh = []; // photos taken now; on a new musyawarah they are stored with it when she saves
   const gallery = h('div', { class: 'gallery', 'data-testid': 'photos' });
-  const image = (sha, photo) => h('img', { src: URL.createObjectURL(photo.blob), alt: t('photo.alt'), 'data-sha': sha,
-    title: t('photo.size', { kb: Math.round(photo.size / 1024) }) });
+  const image = (sha, photo) => h('figure', { class: 'thumb' },
+    h('img', { src: URL.createObjectURL(photo.blob), alt: t('photo.alt'), 'data-sha': sha,
+      title: t('photo.size', { kb: Math.round(photo.size / 1024) }) }),
+    isNew ? h('figcaption', { class: 'unsaved' }, t('photo.unsaved')) : null);
   const drawGallery = async () => {
     const items = [];
     for (const sha of photos) {
@@ -49,18 +54,36 @@ async function musyawarahForm(el, id) {
     }
     replace(gallery, items.length ? items : h('span', { class: 'muted' }, t('photo.none')));
   };
-  const photoInput = h('input', { type: 'file', accept: 'image/*', capture: 'environment', 'data-testid': 'photo-input',
-    onchange: async (e) => {
-      for (const file of e.target.files) {
-        try {
-          const p = await resizePhoto(file);
-          if (!photos.includes(p.sha256)) { photos.push(p.sha256); fresh.push(p); }
-          markDirty();
-        } catch (err) { console.error(err); toast(t('photo.failed')); }
-      }
-      e.target.value = '';
-      drawGallery();
-    } });
+  // On a musyawarah already saved the photo is kept at once, like each attendance line on the same
+  // screen: the camera app may push the browser out of a cheap phone's memory, and nothing she did
+  // should hang on a later Simpan. A new musyawarah does not exist yet: its photos wait for Simpan,
+  // and the screen says so under each one.
+  const addPhotos = async (e) => {
+    const taken = [];
+    for (const file of e.target.files) {
+      try {
+        const p = await resizePhoto(file);
+        if (!photos.includes(p.sha256)) { photos.push(p.sha256); fresh.push(p); taken.push(p); }
+      } catch (err) { console.error(err); toast(t('photo.failed')); }
+    }
+    e.target.value = '';
+    if (taken.length && isNew) markDirty();
+    if (taken.length && !isNew) {
+      await db.saveRecord('musyawarah', recId, { foto: [...photos] }, taken);
+      row.foto = [...photos]; // Simpan compares with this: the photos are not sent twice
+      app.saved();
+      toast(t('photo.kept'));
+    }
+    drawGallery();
+  };
+  // Kept at once or marked dirty above: the form's own input/change handlers must not see the file input.
+  const onchange = (e) => { e.stopPropagation(); addPhotos(e); };
+  const oninput = (e) => e.stopPropagation();
+  const photoButtons = h('div', { class: 'photo-buttons' },
+    fileButton(t('photo.take'), { accept: 'image/*', capture: 'environment', 'data-testid': 'photo-input', onchange,
+      oninput }, 'big photo-take'),
+    fileButton(t('photo.pick'), { accept: 'image/*', multiple: true, 'data-testid': 'photo-pick', onchange, oninput },
+      'photo-pick'));
   const form = formShell(async (e) => {
     e.preventDefault();
     const values = formValues(form);
@@ -69,8 +92,9 @@ async function musyawarahForm(el, id) {
   },
   field(t('form.jenis'), select('jenis', JENIS_MUSYAWARAH.map((j) => [j, label('musyawarah', j)]), row.jenis, { empty: false })),
   field(t('musyawarah.kelompok'), input('kelompok', row.kelompok, { maxlength: 80 }), t('musyawarah.kelompok_hint')),
-  h('div', { class: 'triple' },
-    field(t('musyawarah.tanggal'), input('tanggal', row.tanggal, { type: 'date', required: true })),
+  field(t('musyawarah.tanggal'), input('tanggal', row.tanggal, { type: 'date', required: true,
+    oninput: (e) => replace(dayText, formatDate(e.target.value, true)) }), dayText),
+  h('div', { class: 'pair' },
     field(t('musyawarah.mulai'), input('jam_mulai', wireTime(row.jam_mulai), { type: 'time' })),
     field(t('musyawarah.selesai'), input('jam_selesai', wireTime(row.jam_selesai), { type: 'time' }))),
   field(t('musyawarah.tempat'), input('tempat', row.tempat, { maxlength: 200 })),
@@ -84,7 +108,8 @@ async function musyawarahForm(el, id) {
   field(t('musyawarah.keputusan'), textarea('keputusan', (row.keputusan || []).join('\n'), { rows: 4 }), t('musyawarah.keputusan_hint')),
   h('h2', {}, t('photo.title')),
   gallery,
-  field(t('photo.add'), photoInput, t('photo.hint')),
+  photoButtons,
+  h('p', { class: 'muted small', 'data-testid': 'photo-hint' }, t(isNew ? 'photo.hint_new' : 'photo.hint')),
   saveBar());
   drawGallery();
   replace(el, h('h1', {}, isNew ? t('musyawarah.new') : t('musyawarah.edit')), await reviewBox('musyawarah', rec),
@@ -103,14 +128,17 @@ async function attendance(musyawarahId, dusun) {
   const list = h('ol', { class: 'attendance', reversed: true, 'data-testid': 'attendance' });
   const drawTotals = () => {
     const p = lines.filter((l) => l.row.jenis_kelamin === 'P').length;
-    replace(totals, t('hadir.totals', { p, l: lines.length - p, n: lines.length }));
+    const unnamed = lines.filter((l) => !l.row.nama).length;
+    replace(totals, t('hadir.totals', { p, l: lines.length - p, n: lines.length }),
+      unnamed ? ` ${t('hadir.unnamed_count', { n: unnamed })}` : '');
   };
+  const who = (line) => line.row.nama || t('hadir.unnamed');
   const lineEl = (line) => h('li', {},
-    h('span', { class: 'name' }, line.row.nama), ' ',
+    h('span', { class: line.row.nama ? 'name' : 'name unnamed' }, who(line)), ' ',
     h('span', { class: `sex sex-${line.row.jenis_kelamin}` }, line.row.jenis_kelamin), ' ',
     h('small', {}, [label('unsur', line.row.unsur), dusun.get(line.row.dusun_id)].filter(Boolean).join(' · ')),
-    h('button', { type: 'button', class: 'remove', 'aria-label': t('hadir.remove', { nama: line.row.nama }), onclick: async (e) => {
-      const ok = await ask(t('hadir.remove_title'), t('hadir.remove', { nama: line.row.nama }),
+    h('button', { type: 'button', class: 'remove', 'aria-label': t('hadir.remove', { nama: who(line) }), onclick: async (e) => {
+      const ok = await ask(t('hadir.remove_title'), t('hadir.remove', { nama: who(line) }),
         [{ label: t('hadir.remove_yes'), value: 'yes', danger: true }, { label: t('cancel'), value: 'no' }]);
       if (ok !== 'yes') return;
       await db.deleteRecord('kehadiran', line.id);
@@ -125,8 +153,8 @@ async function attendance(musyawarahId, dusun) {
     enterkeyhint: 'done', 'data-testid': 'hadir-nama' });
   const error = h('p', { class: 'error', hidden: true });
   const add = async (sex) => {
-    const nama = name.value.trim();
-    if (!nama) { error.hidden = false; replace(error, t('hadir.need_name')); name.focus(); return; }
+    if (!sex) return;
+    const nama = name.value.trim(); // may be empty: the line is then counted without a name
     error.hidden = true;
     const values = formValues(entry);
     sticky = { unsur: values.unsur || 'lainnya', dusun_id: values.dusun_id || '' };
@@ -143,12 +171,13 @@ async function attendance(musyawarahId, dusun) {
   };
   const entry = h('form', { class: 'hadir-entry', onsubmit: (e) => { e.preventDefault(); add(e.submitter?.value || null); } },
     h('div', { class: 'pair' },
-      select('unsur', UNSUR.map((u) => [u, label('unsur', u)]), sticky.unsur, { empty: false, 'aria-label': t('hadir.unsur') }),
-      dusunSelect(dusun, sticky.dusun_id)),
+      field(t('hadir.unsur'), select('unsur', UNSUR.map((u) => [u, label('unsur', u)]), sticky.unsur, { empty: false })),
+      field(t('hadir.asal'), dusunSelect(dusun, sticky.dusun_id))),
     name,
     h('div', { class: 'sex-buttons' },
       h('button', { type: 'submit', value: 'P', class: 'big p', 'data-testid': 'add-p' }, t('hadir.add_p')),
       h('button', { type: 'submit', value: 'L', class: 'big l', 'data-testid': 'add-l' }, t('hadir.add_l'))),
+    h('p', { class: 'muted small' }, t('hadir.hint')),
     error);
   // Enter without a tap on P or L: ask which.
   name.addEventListener('keydown', (e) => {

@@ -3,13 +3,13 @@
 
 import { app } from '../app.js';
 import * as db from '../db.js';
-import { formatNumber, label, t } from '../i18n/index.js';
+import { formatDate, formatNumber, label, t } from '../i18n/index.js';
 import { JENIS_PENGKAJIAN, POLA_PELAKSANAAN, REVIEW_STATES, SCORE_FIELDS, SUMBER_DANA, scoreTotal, uuidv7,
   validate } from '../protocol.js';
 import { choices, field, formValues, h, input, markClean, markDirty, replace, scoreInputs, select, textarea,
   toast } from '../ui.js';
-import { bidangName, changedFields, dusunMap, dusunSelect, money, pagedList, rankByScore, recordRow, reviewBox,
-  stateOf } from './common.js';
+import { bidangName, byMeetingTime, changedFields, dusunMap, dusunSelect, money, musyawarahLabel, pagedList, rankByScore,
+  recordRow, reviewBox, stateOf } from './common.js';
 
 // ---- shared form plumbing ----------------------------------------------------------------------
 
@@ -66,7 +66,7 @@ export async function saveForm(form, table, id, rec, values, extra = {}, attachm
   showErrors(form, errors);
   if (Object.keys(errors).length) return false;
   markClean();
-  if (!Object.keys(changes).length) return 'unchanged';
+  if (!Object.keys(changes).length && !rec?.refused) return 'unchanged'; // saving a refused record sends it again
   await db.saveRecord(table, id, changes, attachments);
   app.saved();
   return 'saved';
@@ -90,10 +90,13 @@ export const saveBar = () => h('div', { class: 'save-bar' }, h('button', { type:
 export async function pengkajianScreen(el, [id]) {
   if (id) return pengkajianForm(el, id);
   const [records, dusun] = await Promise.all([db.listRecords('pengkajian'), dusunMap()]);
+  // Each filter's first choice names what it filters ("Semua dusun"): a bare "— pilih —" says nothing.
   const filter = h('form', { class: 'filters', onchange: () => draw() },
-    select('jenis', JENIS_PENGKAJIAN.map((j) => [j, label('jenis', j)]), '', { 'aria-label': t('form.jenis') }),
-    dusunSelect(dusun, '', 'dusun'),
-    select('state', REVIEW_STATES.map((s) => [s, label('state', s)]), '', { 'aria-label': t('filter.state') }));
+    select('jenis', JENIS_PENGKAJIAN.map((j) => [j, label('jenis', j)]), '',
+      { empty: t('filter.all_jenis'), 'aria-label': t('form.jenis') }),
+    dusunSelect(dusun, '', 'dusun', { empty: t('filter.all_dusun'), 'aria-label': t('form.dusun') }),
+    select('state', REVIEW_STATES.map((s) => [s, label('state', s)]), '',
+      { empty: t('filter.all_state'), 'aria-label': t('filter.state') }));
   const body = h('div');
   const ranked = rankByScore(records, RANKED_BY.pengkajian); // ranked among all, whatever the filter shows
   const draw = () => {
@@ -193,6 +196,12 @@ async function usulanForm(el, id) {
     bidang.filter((b) => b.parent_code && b.parent_code === parent).map((b) => [b.code, `${b.code} ${b.nama}`]), value)));
   drawSub(row.bidang_code, row.sub_bidang_code);
   const biayaText = h('small', { 'data-testid': 'biaya-text' }, money(row.biaya));
+  // A closed select shows only the start of a long choice: the whole of it is repeated underneath.
+  const meetingText = h('small', { 'data-testid': 'musyawarah-text' });
+  const meetingPicker = select('musyawarah_id',
+    [...musyawarah].sort(byMeetingTime).map((m) => [m.id, musyawarahLabel(m.row, dusun)]), row.musyawarah_id,
+    { onchange: (e) => replace(meetingText, e.target.value ? e.target.selectedOptions[0].text : '') });
+  if (row.musyawarah_id) replace(meetingText, meetingPicker.selectedOptions[0]?.text || '');
   const summary = scoreSummary('usulan', others, rec, recId);
   const form = formShell(async (e) => {
     e.preventDefault();
@@ -201,7 +210,7 @@ async function usulanForm(el, id) {
     afterSave(await saveForm(form, 'usulan', recId, rec, values), 'usulan');
   },
   field(t('usulan.kegiatan'), textarea('kegiatan', row.kegiatan, { required: true, maxlength: 2000 })),
-  field(t('usulan.musyawarah'), select('musyawarah_id', musyawarah.map((m) => [m.id, `${m.row.tanggal || ''} ${label('musyawarah', m.row.jenis)}`]), row.musyawarah_id)),
+  field(t('usulan.musyawarah'), meetingPicker, meetingText),
   field(t('usulan.pengkajian'), select('pengkajian_id', pengkajian.map((p) => [p.id, String(p.row.uraian || '').slice(0, 80)]), row.pengkajian_id)),
   field(t('form.bidang'), select('bidang_code', bidang.filter((b) => !b.parent_code).map((b) => [b.code, `${b.code} ${b.nama}`]),
     row.bidang_code, { onchange: (e) => drawSub(e.target.value, null) })),
@@ -242,15 +251,16 @@ export async function searchScreen(el, _rest, params) {
     ['conflict', t('mark.conflict')], ['rejected', t('mark.rejected')]];
   const filter = h('form', { class: 'filters', oninput: () => draw(), onsubmit: (e) => e.preventDefault() },
     field(t('search.text'), input('q', params.get('q') || '', { type: 'search', 'data-testid': 'search-text' })),
-    select('kind', Object.keys(KINDS).map((k) => [k, t(`nav.${k}`)]), params.get('kind') || '', { 'aria-label': t('search.kind') }),
-    dusunSelect(dusun, params.get('dusun') || '', 'dusun'),
-    select('state', states, params.get('state') || '', { 'aria-label': t('filter.state') }));
+    select('kind', Object.keys(KINDS).map((k) => [k, t(`nav.${k}`)]), params.get('kind') || '',
+      { empty: t('filter.all_kind'), 'aria-label': t('search.kind') }),
+    dusunSelect(dusun, params.get('dusun') || '', 'dusun', { empty: t('filter.all_dusun'), 'aria-label': t('form.dusun') }),
+    select('state', states, params.get('state') || '', { empty: t('filter.all_state'), 'aria-label': t('filter.state') }));
   const body = h('div');
   const match = (f) => ({ kind, rec }) => {
     if (f.kind && kind !== f.kind) return false;
     if (f.dusun && rec.row.dusun_id !== f.dusun) return false;
     if (f.state === 'pending' ? !rec.pending : f.state === 'conflict' ? !rec.row.has_conflict
-      : f.state === 'rejected' ? !rec.rejected : f.state && stateOf(rec) !== f.state) return false;
+      : f.state === 'rejected' ? !rec.refused : f.state && stateOf(rec) !== f.state) return false;
     if (f.q) {
       const text = Object.values(rec.row).filter((v) => typeof v === 'string').join(' ').toLowerCase();
       if (!text.includes(f.q.toLowerCase())) return false;
@@ -261,7 +271,7 @@ export async function searchScreen(el, _rest, params) {
     const f = formValues(filter);
     const found = all.filter(match(f));
     replace(body, pagedList(found, ({ kind, rec }) => recordRow(kind, rec, {
-      title: kind === 'musyawarah' ? `${label('musyawarah', rec.row.jenis)} ${rec.row.tanggal || ''}` : rec.row[KINDS[kind]],
+      title: kind === 'musyawarah' ? `${label('musyawarah', rec.row.jenis)} · ${formatDate(rec.row.tanggal)}` : rec.row[KINDS[kind]],
       sub: [t(`nav.${kind}`), dusun.get(rec.row.dusun_id)].filter(Boolean).join(' · '),
       total: kind === 'musyawarah' ? null : scoreTotal(rec.row),
     })));

@@ -7,7 +7,7 @@ import { LANGUAGES, currentLanguage, formatTime, loadLanguage, t } from '../i18n
 import { VERSION } from '../shell.js';
 import { checkForUpdate, hasWaitingVersion } from '../sw-bridge.js';
 import { logout } from '../sync.js';
-import { ask, download, field, h, replace, select, toast } from '../ui.js';
+import { ask, download, field, fileButton, h, replace, select, toast } from '../ui.js';
 
 async function exportFile() {
   const data = await db.exportUnsent();
@@ -47,7 +47,7 @@ export async function settingsScreen(el) {
     db.countOutbox(), db.getMetas(['last_sync', 'user', 'client_id']), navigator.storage?.persisted?.() ?? false,
   ]);
   const estimate = await navigator.storage?.estimate?.().catch(() => null);
-  const importInput = h('input', { type: 'file', accept: 'application/json,.json', 'data-testid': 'import-input',
+  const importButton = fileButton(t('import.button'), { accept: 'application/json,.json', 'data-testid': 'import-input',
     onchange: (e) => e.target.files[0] && importFile(e.target.files[0]) });
   replace(el,
     h('h1', {}, t('nav.pengaturan')),
@@ -66,7 +66,7 @@ export async function settingsScreen(el) {
     h('section', { class: 'card' }, h('h2', {}, t('export.title')),
       h('p', {}, t('export.intro', { n: pending })),
       h('button', { type: 'button', class: 'primary', 'data-testid': 'export', onclick: exportFile }, t('export.button')),
-      field(t('import.button'), importInput, t('import.hint'))),
+      h('div', { class: 'buttons' }, importButton), h('p', { class: 'muted small' }, t('import.hint'))),
     h('section', { class: 'card' }, h('h2', {}, t('settings.app')),
       h('p', { 'data-testid': 'version' }, t('settings.version', { v: VERSION })),
       h('p', { class: 'muted' }, t('status.last', { when: formatTime(meta.last_sync) })),
