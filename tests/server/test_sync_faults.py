@@ -288,7 +288,7 @@ def test_a_batch_sent_twice_gets_byte_for_byte_the_same_answer(
 # SQLite has no row lock to hold a push at its last step, so the kill lands by timing: after the push has
 # taken the write lock, a little later each try, until one lands before the push's answer (a fast push may
 # be done before the first). Each try is a new server and a new batch.
-SQLITE_KILL_AFTER = (0.2, 0.1, 0.05, 0.02, 0.01, 0.0)
+SQLITE_KILL_AFTER = (0.02, 0.01, 0.005, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0)
 
 
 @pytest.mark.slow
@@ -327,7 +327,10 @@ def test_a_server_killed_mid_push_leaves_nothing_half_written_and_the_retry_stor
                 wait_until(lambda pid=pid: not backend_alive(store, pid), "the killed server's transaction to end")
             else:
                 sender.start()
-                wait_until(lambda: sqlite_writer_active(db_url), "the push to open its write transaction", timeout=10)
+                # Probe without pause: a fast push holds the write lock for only tens of milliseconds.
+                deadline = time.monotonic() + 10
+                while sender.is_alive() and not sqlite_writer_active(db_url):
+                    assert time.monotonic() < deadline, "the push never opened its write transaction"
                 time.sleep(delay or 0)
                 doomed.process.kill()
                 doomed.process.wait(10)
