@@ -102,7 +102,9 @@ def test_the_stored_rows_history_and_answers_are_all_there(store: Store, desa: s
     # A retry of the same batch is answered from the stored answers and writes nothing.
     again, statements = cadre.push(second)
     assert again == results
-    assert not [s for s in statements if s.startswith(("INSERT history", "UPDATE pengkajian"))], statements
+    # (statements as their first three words: "INSERT INTO history", "UPDATE pengkajian SET")
+    assert not [s for s in statements if s.startswith(("INSERT INTO history", "UPDATE pengkajian"))], statements
+    assert any(s.startswith("SELECT") for s in statements), statements  # the recorder saw the retry
 
 
 def test_a_mutation_the_database_refuses_is_rejected_alone(store: Store, desa: str) -> None:
