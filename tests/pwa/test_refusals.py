@@ -594,7 +594,7 @@ def check(phone: App, server: LiveServer, kader: tuple[str, str], typed: Typed, 
 
 def test_whatever_she_types_is_on_the_server_or_shown_refused_or_held(
         phones, kader, older_app: LiveServer, store: Store) -> None:
-    seed = int(os.environ.get("KADER_TEST_SEED") or random.randrange(1 << 30))
+    seed = int(os.environ.get("KADER_TEST_SEED") or 1)  # CI repeats one run; a hunt sets KADER_TEST_SEED
     steps = int(os.environ.get("KADER_REFUSAL_STEPS", "30"))
     print(f"refusal invariant: seed {seed}, {steps} steps (KADER_TEST_SEED={seed} repeats it)")
     rnd = random.Random(seed)
